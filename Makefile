@@ -1,0 +1,166 @@
+# Makefile: builds libmmapc, mmapd, mmapctl, the tests and the benchmarks into build/.
+#
+#   make                 the libraries, the daemon and the tools
+#   make check           build and run the Check suites (fails if any test fails)
+#   make run             build and start mmapd in the foreground on the default socket
+#   make demo            the demonstrations (a parent and child sharing an anonymous map)
+#   make bench           the benchmarks
+#   make valgrind        the suites under valgrind memcheck
+#   make SANITIZE=address,undefined check    the suites under ASan and UBSan
+#   make install / uninstall    honour PREFIX, DESTDIR, LIBDIR, SYSTEMDUNITDIR
+#   make format / format-check  clang-format over the tree
+#   make deps            install the Debian packages the build needs (as root)
+#   V=1 shows the commands; WERROR=0 lets warnings pass.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DESTDIR ?=
+
+B ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+WERROR ?= 1
+SANITIZE ?=
+
+SONAME_MAJOR = 0
+VERSION = 0.1.0
+
+WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wimplicit-fallthrough -Wshadow -Wpointer-arith -Wformat=2
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+BASE_CFLAGS = -std=gnu11 -pthread -fvisibility=hidden -MMD -MP $(WARNINGS) -Iinclude
+BASE_LDFLAGS = -pthread
+ifneq ($(SANITIZE),)
+BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+BASE_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+# The packages a fresh Debian machine needs; `make deps` and .ci/run install them.
+DEB_PACKAGES = build-essential pkg-config libuv1-dev libprotobuf-c-dev protobuf-c-compiler \
+	check libsubunit-dev libsystemd-dev valgrind clang-format
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+# ---- libmmapc ----------------------------------------------------------------------------
+LIB_SRCS = client/map.c client/map_io.c client/find.c
+LIB_OBJS = $(LIB_SRCS:%.c=$(B)/pic/%.o)
+LIB_SO = $(B)/libmmapc.so.$(VERSION)
+LIB_A = $(B)/libmmapc.a
+
+# ---- tests -------------------------------------------------------------------------------
+TEST_SRCS = $(wildcard tests/check_*.c) tests/helpers.c tests/runner.c
+TEST_OBJS = $(TEST_SRCS:%.c=$(B)/%.o)
+TEST_BIN = $(B)/tests/run-tests
+
+DEMO_BINS = $(B)/examples/fork-demo
+
+ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_A) $(DEMO_BINS)
+
+.PHONY: all check run demo bench valgrind install uninstall clean format format-check deps
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(ALL_TARGETS)
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -fPIC $(CFLAGS) -c $< -o $@
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB_SO): $(LIB_OBJS) client/libmmapc.sym
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libmmapc.so.$(SONAME_MAJOR) \
+		-Wl,--version-script=client/libmmapc.sym -Wl,--no-undefined \
+		$(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS)
+
+$(B)/libmmapc.so.$(SONAME_MAJOR): $(LIB_SO)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(B)/libmmapc.so: $(B)/libmmapc.so.$(SONAME_MAJOR)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(LIB_A): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Tests and demos link the static library, so they run from the tree without LD_LIBRARY_PATH
+# and see the same code the shared library is built from.
+$(TEST_BIN): $(TEST_OBJS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) $(CHECK_LIBS)
+
+$(B)/examples/%: $(B)/examples/%.o $(LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A)
+
+check: $(TEST_BIN) $(ALL_TARGETS)
+	$(Q)$(TEST_BIN)
+
+valgrind: $(TEST_BIN)
+	$(Q)CK_FORK=no CK_DEFAULT_TIMEOUT=0 MMAPC_TEST_VALGRIND=1 valgrind -q --error-exitcode=1 \
+		--leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+		$(TEST_BIN)
+
+demo: $(DEMO_BINS)
+	$(Q)$(B)/examples/fork-demo
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+		missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+			| grep -q 'ok installed' || echo $$p; done); \
+		if [ -n "$$missing" ]; then \
+			echo "installing: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		fi; \
+	else \
+		echo "not root: make sure these Debian packages are installed: $(DEB_PACKAGES)"; \
+	fi
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libmmapc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmmapc.so.$(SONAME_MAJOR)
+	ln -sf libmmapc.so.$(SONAME_MAJOR) $(DESTDIR)$(LIBDIR)/libmmapc.so
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/mmapc.h $(DESTDIR)$(INCLUDEDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libmmapc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmmapc.so.$(SONAME_MAJOR) \
+		$(DESTDIR)$(LIBDIR)/libmmapc.so $(DESTDIR)$(LIBDIR)/libmmapc.a \
+		$(DESTDIR)$(INCLUDEDIR)/mmapc.h
+
+FORMAT_FILES = $(wildcard include/*.h client/*.c client/*.h daemon/*.c daemon/*.h proto/*.c \
+	proto/*.h tools/*.c tests/*.c tests/*.h bench/*.c examples/*.c)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,73 @@
+/* map.h: the map object's state and the lock discipline shared by libmmapc's map files.
+ *
+ * A map (struct mmapc_map) is open while data != NULL. Its fields are read and written only
+ * under its mutex; map_enter takes the mutex and fails with -EBADF on a closed map, so every
+ * call checks "closed" first and again at the moment it touches memory (nothing can close the
+ * map between the two while the mutex is held). This is the whole threading model of a map:
+ * one mutex, held for the duration of one call, never across a call into the daemon
+ * connection's own lock in the other order.
+ *
+ * Words used throughout the client:
+ *   len     the length of this process's mapping of the memory, Python's len(m);
+ *   pos     the cursor, which may be past len after a shrink;
+ *   fd      the descriptor the map owns (a dup of the caller's, or the memfd of an anonymous
+ *           or tagged map), or -1 when it owns none (MMAPC_NOTRACKFD);
+ *   pins    how many mmapc_acquire calls are outstanding (Python's exports).
+ *
+ * Not here: the search algorithms (find.c) and the daemon connection (conn.c).
+ */
+#ifndef MMAPC_MAP_H
+#define MMAPC_MAP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "mmapc.h"
+
+#define MMAPC_EXPORT __attribute__((visibility("default")))
+
+struct mmapc_map {
+	pthread_mutex_t lock;
+	uint8_t *data; /* NULL when closed */
+	size_t len;
+	int64_t pos;
+	int64_t offset;
+	int fd;
+	int access; /* enum mmapc_access, as Python records it */
+	int flags;  /* the effective mmap flags */
+	int prot;   /* the effective mmap prot */
+	bool anonymous;
+	bool trackfd;
+	unsigned int pins;
+};
+
+/* Locks m and returns 0, or returns -EBADF (unlocked) if m is NULL or closed. */
+int map_enter(mmapc_map *m);
+
+static inline void map_leave(mmapc_map *m)
+{
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Clamps a find/rfind bound to [0, len] the way Python does: a negative one counts from the
+ * end. */
+static inline int64_t map_clamp_bound(int64_t v, int64_t len)
+{
+	if (v < 0) {
+		v += len;
+		if (v < 0)
+			v = 0;
+	} else if (v > len) {
+		v = len;
+	}
+	return v;
+}
+
+/* find.c: the lowest (find_first) or highest (find_last) index at which needle occurs in
+ * hay, or -1. An empty needle occurs at 0 and at hay_len respectively. */
+int64_t find_first(const uint8_t *hay, size_t hay_len, const uint8_t *needle, size_t needle_len);
+int64_t find_last(const uint8_t *hay, size_t hay_len, const uint8_t *needle, size_t needle_len);
+
+#endif

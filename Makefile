@@ -50,10 +50,6 @@ else
 Q = @
 endif
 
-# The packages a fresh Debian machine needs; `make deps` and .ci/run install them.
-DEB_PACKAGES = build-essential pkg-config libuv1-dev libprotobuf-c-dev protobuf-c-compiler \
-	check libsubunit-dev libsystemd-dev valgrind clang-format
-
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -72,11 +68,21 @@ DEMO_BINS = $(B)/examples/fork-demo
 
 ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_A) $(DEMO_BINS)
 
-.PHONY: all check run demo bench valgrind install uninstall clean format format-check deps
+.PHONY: all check run demo bench valgrind install uninstall clean format format-check deps \
+	build-check build-demo
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: $(ALL_TARGETS)
+
+# The entry points a person runs on a fresh machine install the Debian packages first
+# (tools/install-deps), then build in a second make, whose pkg-config calls see them.
+check demo:
+	$(Q)tools/install-deps
+	$(Q)$(MAKE) --no-print-directory build-$@
+
+deps:
+	$(Q)tools/install-deps
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -115,7 +121,7 @@ $(B)/examples/%: $(B)/examples/%.o $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A)
 
-check: $(TEST_BIN) $(ALL_TARGETS)
+build-check: $(TEST_BIN) $(ALL_TARGETS)
 	$(Q)$(TEST_BIN)
 
 valgrind: $(TEST_BIN)
@@ -123,20 +129,8 @@ valgrind: $(TEST_BIN)
 		--leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 		$(TEST_BIN)
 
-demo: $(DEMO_BINS)
+build-demo: $(DEMO_BINS)
 	$(Q)$(B)/examples/fork-demo
-
-deps:
-	@if [ "$$(id -u)" = 0 ]; then \
-		missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
-			| grep -q 'ok installed' || echo $$p; done); \
-		if [ -n "$$missing" ]; then \
-			echo "installing: $$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-		fi; \
-	else \
-		echo "not root: make sure these Debian packages are installed: $(DEB_PACKAGES)"; \
-	fi
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)

@@ -37,7 +37,7 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 
-BASE_CFLAGS = -std=gnu11 -pthread -fvisibility=hidden -MMD -MP $(WARNINGS) -Iinclude
+BASE_CFLAGS = -std=gnu11 -pthread -fvisibility=hidden -MMD -MP $(WARNINGS) -Iinclude -Iproto
 BASE_LDFLAGS = -pthread
 ifneq ($(SANITIZE),)
 BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -52,24 +52,57 @@ endif
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+PROTOBUF_LIBS := $(shell pkg-config --libs libprotobuf-c 2>/dev/null || echo -lprotobuf-c)
+UV_LIBS := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
+
+# ---- the wire: generated protobuf-c code lives in build/ and only proto/wire.c includes it
+PROTO_GEN = $(B)/gen/mmapd.pb-c.c $(B)/gen/mmapd.pb-c.h
+WIRE_OBJS = $(B)/pic/proto/wire.o $(B)/pic/gen/mmapd.pb-c.o
+
+$(B)/gen/mmapd.pb-c.c $(B)/gen/mmapd.pb-c.h &: proto/mmapd.proto
+	@mkdir -p $(B)/gen
+	@$(if $(Q),echo "  PROTOC  $<")
+	$(Q)protoc-c --proto_path=proto --c_out=$(B)/gen $<
+
+$(B)/pic/gen/mmapd.pb-c.o: $(B)/gen/mmapd.pb-c.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -fPIC -fvisibility=hidden $(CFLAGS) $(if $(SANITIZE),-fsanitize=$(SANITIZE)) \
+		-I$(B)/gen -c $< -o $@
+
+$(B)/pic/proto/wire.o: BASE_CFLAGS += -I$(B)/gen
+$(B)/pic/proto/wire.o: $(B)/gen/mmapd.pb-c.h
 
 # ---- libmmapc ----------------------------------------------------------------------------
-LIB_SRCS = client/map.c client/map_io.c client/find.c
-LIB_OBJS = $(LIB_SRCS:%.c=$(B)/pic/%.o)
+LIB_SRCS = client/map.c client/map_io.c client/find.c client/conn.c client/tag.c
+LIB_OBJS = $(LIB_SRCS:%.c=$(B)/pic/%.o) $(WIRE_OBJS)
+LIB_LIBS = $(PROTOBUF_LIBS)
 LIB_SO = $(B)/libmmapc.so.$(VERSION)
 LIB_A = $(B)/libmmapc.a
+
+# ---- mmapd --------------------------------------------------------------------------------
+# Everything but main.c is the daemon's core, which the unit tests link directly.
+DAEMON_CORE_SRCS = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_CORE_OBJS = $(DAEMON_CORE_SRCS:%.c=$(B)/%.o)
+DAEMON_LIBS = $(UV_LIBS) $(SYSTEMD_LIBS) $(PROTOBUF_LIBS)
+MMAPD = $(B)/mmapd
+
+$(MMAPD): $(B)/daemon/main.o $(DAEMON_CORE_OBJS) $(LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 # ---- tests -------------------------------------------------------------------------------
 TEST_SRCS = $(wildcard tests/check_*.c) tests/helpers.c tests/runner.c
 TEST_OBJS = $(TEST_SRCS:%.c=$(B)/%.o)
 TEST_BIN = $(B)/tests/run-tests
 
-DEMO_BINS = $(B)/examples/fork-demo
+DEMO_BINS = $(B)/examples/fork-demo $(B)/examples/tag-demo
 
-ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_A) $(DEMO_BINS)
+ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_A) $(MMAPD) \
+	$(DEMO_BINS)
 
 .PHONY: all check run demo bench valgrind install uninstall clean format format-check deps \
-	build-check build-demo
+	build-check build-demo build-run
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -77,7 +110,7 @@ all: $(ALL_TARGETS)
 
 # The entry points a person runs on a fresh machine install the Debian packages first
 # (tools/install-deps), then build in a second make, whose pkg-config calls see them.
-check demo:
+check demo run:
 	$(Q)tools/install-deps
 	$(Q)$(MAKE) --no-print-directory build-$@
 
@@ -98,7 +131,7 @@ $(LIB_SO): $(LIB_OBJS) client/libmmapc.sym
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,libmmapc.so.$(SONAME_MAJOR) \
 		-Wl,--version-script=client/libmmapc.sym -Wl,--no-undefined \
-		$(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS)
+		$(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LIBS)
 
 $(B)/libmmapc.so.$(SONAME_MAJOR): $(LIB_SO)
 	$(Q)ln -sf $(notdir $<) $@
@@ -112,25 +145,33 @@ $(LIB_A): $(LIB_OBJS)
 
 # Tests and demos link the static library, so they run from the tree without LD_LIBRARY_PATH
 # and see the same code the shared library is built from.
-$(TEST_BIN): $(TEST_OBJS) $(LIB_A)
+$(TEST_BIN): $(TEST_OBJS) $(DAEMON_CORE_OBJS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) $(CHECK_LIBS)
+	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DAEMON_LIBS)
 
 $(B)/examples/%: $(B)/examples/%.o $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A)
+	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LIB_LIBS)
 
+# The integration suites start $(MMAPD) from the build tree; MMAPD_BIN tells them where.
 build-check: $(TEST_BIN) $(ALL_TARGETS)
-	$(Q)$(TEST_BIN)
+	$(Q)MMAPD_BIN=$(abspath $(MMAPD)) $(TEST_BIN)
 
 valgrind: $(TEST_BIN)
 	$(Q)CK_FORK=no CK_DEFAULT_TIMEOUT=0 MMAPC_TEST_VALGRIND=1 valgrind -q --error-exitcode=1 \
 		--leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 		$(TEST_BIN)
 
-build-demo: $(DEMO_BINS)
+build-demo: $(DEMO_BINS) $(MMAPD)
+	@echo "== a parent and a child sharing an anonymous map (no daemon)"
 	$(Q)$(B)/examples/fork-demo
+	@echo "== two unrelated processes sharing a tag through mmapd"
+	$(Q)examples/run-tag-demo $(B)
+
+# The main job: mmapd in the foreground on the default socket (MMAPD_SOCKET overrides it).
+build-run: $(MMAPD)
+	exec $(MMAPD) $(MMAPD_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)

@@ -87,7 +87,7 @@ static int resolve_access(int access, int *flags, int *prot, int *ret_access)
 
 /* Python's regular-file rules: length 0 means "to the end", and the file is never extended.
  * Anything that is not a regular file (or cannot be fstat()ed) skips them. */
-static int check_file_range(int fileno, int64_t *length, int64_t offset)
+int map_check_file_range(int fileno, int64_t *length, int64_t offset)
 {
 	struct stat st;
 
@@ -151,13 +151,26 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 	r = resolve_access(access, &flags, &prot, &access);
 	if (r < 0)
 		return r;
-	if (opts->tagname)
-		return -ENOTSUP;
 
-	bool anonymous = fileno == -1;
+	bool anonymous = fileno == -1 && !opts->tagname;
 	bool trackfd = !(opts->options & MMAPC_NOTRACKFD);
+	struct map_tag *tag = NULL;
 	int fd = -1, map_fd;
-	if (anonymous) {
+	if (fileno != -1) {
+		r = map_check_file_range(fileno, &length, offset);
+		if (r < 0)
+			return r;
+	}
+	if (opts->tagname) {
+		/* A shared writable view needs a writable hold; a private one never writes back. */
+		bool writable = (flags & MAP_TYPE) == MAP_SHARED && (prot & PROT_WRITE);
+		if (offset % sysconf(_SC_PAGESIZE))
+			return -EINVAL;
+		r = tag_open(opts, fileno, &length, offset, writable, &fd, &tag);
+		if (r < 0)
+			return r;
+		map_fd = fd;
+	} else if (anonymous) {
 		if (length == 0 || offset % sysconf(_SC_PAGESIZE))
 			return -EINVAL;
 		fd = new_memfd(length);
@@ -165,9 +178,6 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 			return fd;
 		map_fd = fd;
 	} else {
-		r = check_file_range(fileno, &length, offset);
-		if (r < 0)
-			return r;
 		if (trackfd) {
 			fd = fcntl(fileno, F_DUPFD_CLOEXEC, 3);
 			if (fd < 0)
@@ -187,7 +197,7 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 		r = -errno;
 		goto fail;
 	}
-	if (anonymous && !trackfd) {
+	if ((anonymous || tag) && !trackfd) {
 		close(fd);
 		fd = -1;
 	}
@@ -200,12 +210,14 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 	m->prot = prot;
 	m->anonymous = anonymous;
 	m->trackfd = trackfd;
+	m->tag = tag;
 	*ret = m;
 	return 0;
 
 fail:
 	if (fd >= 0)
 		close(fd);
+	tag_close(tag);
 	if (m) {
 		pthread_mutex_destroy(&m->lock);
 		free(m);
@@ -219,6 +231,8 @@ static void map_teardown(mmapc_map *m)
 	munmap(m->data, m->len);
 	if (m->fd >= 0)
 		close(m->fd);
+	tag_close(m->tag);
+	m->tag = NULL;
 	m->data = NULL;
 	m->fd = -1;
 	m->pins = 0;
@@ -303,6 +317,8 @@ static int resize_locked(mmapc_map *m, int64_t newsize)
 		return -EACCES;
 	if (newsize <= 0)
 		return -EINVAL;
+	if (m->tag)
+		return tag_resize(m, newsize);
 
 	int r = m->anonymous ? grow_memfd(m->fd, newsize) : 0;
 	if (!m->anonymous && ftruncate(m->fd, m->offset + newsize) < 0)
@@ -415,12 +431,24 @@ MMAPC_EXPORT int mmapc_release(mmapc_map *m)
 
 MMAPC_EXPORT int mmapc_access(mmapc_map *m)
 {
-	return m ? m->access : -EBADF;
+	int r = map_enter(m);
+
+	if (r < 0)
+		return r;
+	r = m->access;
+	map_leave(m);
+	return r;
 }
 
 MMAPC_EXPORT int64_t mmapc_offset(mmapc_map *m)
 {
-	return m ? m->offset : -EBADF;
+	int64_t r = map_enter(m);
+
+	if (r < 0)
+		return r;
+	r = m->offset;
+	map_leave(m);
+	return r;
 }
 
 MMAPC_EXPORT int64_t mmapc_len(mmapc_map *m)

@@ -12,7 +12,9 @@
  *   pos     the cursor, which may be past len after a shrink;
  *   fd      the descriptor the map owns (a dup of the caller's, or the memfd of an anonymous
  *           or tagged map), or -1 when it owns none (MMAPC_NOTRACKFD);
- *   pins    how many mmapc_acquire calls are outstanding (Python's exports).
+ *   pins    how many mmapc_acquire calls are outstanding (Python's exports);
+ *   tag     for a map opened by tagname, its hold on the daemon's tag (tag.c); NULL for a
+ *           local map.
  *
  * Not here: the search algorithms (find.c) and the daemon connection (conn.c).
  */
@@ -28,6 +30,18 @@
 
 #define MMAPC_EXPORT __attribute__((visibility("default")))
 
+struct conn;
+
+/* A tagged map's hold on its tag. */
+struct map_tag {
+	struct conn *conn;
+	uint64_t handle;
+	uint64_t generation; /* the connection generation the handle belongs to */
+	bool created;        /* the open that made this map created the tag */
+	bool writable;       /* the hold allows writing */
+	char name[];         /* the tag as the caller wrote it */
+};
+
 struct mmapc_map {
 	pthread_mutex_t lock;
 	uint8_t *data; /* NULL when closed */
@@ -41,6 +55,7 @@ struct mmapc_map {
 	bool anonymous;
 	bool trackfd;
 	unsigned int pins;
+	struct map_tag *tag;
 };
 
 /* Locks m and returns 0, or returns -EBADF (unlocked) if m is NULL or closed. */
@@ -64,6 +79,23 @@ static inline int64_t map_clamp_bound(int64_t v, int64_t len)
 	}
 	return v;
 }
+
+/* tag.c: opens tagname (opts->tagname) through the daemon for a map being constructed:
+ * fileno (a file to back a new tag) or -1, *length (0: all; set to the view's length on
+ * success), a page-aligned offset, and whether the hold must allow writing. On success
+ * returns 0 with *ret_fd a descriptor to map at offset and *ret_tag the hold. */
+int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int64_t offset,
+	     bool writable, int *ret_fd, struct map_tag **ret_tag);
+
+/* tag.c: resizes a tagged map through the daemon and remaps it; called with m locked and
+ * Python's checks made. */
+int tag_resize(mmapc_map *m, int64_t newsize);
+
+/* tag.c: releases the hold (when it is this process's) and frees it. */
+void tag_close(struct map_tag *tag);
+
+/* map.c: Python's regular-file rules for length and offset (see mmapc_open). */
+int map_check_file_range(int fileno, int64_t *length, int64_t offset);
 
 /* find.c: the lowest (find_first) or highest (find_last) index at which needle occurs in
  * hay, or -1. An empty needle occurs at 0 and at hay_len respectively. */

@@ -50,7 +50,7 @@ MMAPC_EXPORT int64_t mmapc_read_view(mmapc_map *m, int64_t n, const void **ret_d
 	r = remaining(m);
 	if (n >= 0 && n < r)
 		r = n;
-	*ret_data = m->data + (r ? m->pos : (int64_t)m->len);
+	*ret_data = m->data + (m->pos < (int64_t)m->len ? m->pos : (int64_t)m->len);
 	m->pos += r;
 	map_leave(m);
 	return r;
@@ -115,7 +115,7 @@ MMAPC_EXPORT int64_t mmapc_readline_view(mmapc_map *m, const void **ret_line)
 	if (r < 0)
 		return r;
 	r = line_length(m);
-	*ret_line = m->data + (r ? m->pos : (int64_t)m->len);
+	*ret_line = m->data + (m->pos < (int64_t)m->len ? m->pos : (int64_t)m->len);
 	m->pos += r;
 	map_leave(m);
 	return r;

@@ -119,11 +119,24 @@ typedef struct mmapc_map mmapc_map;
  * 0 means "to the end of the file" (or, for a tag that exists, "all of it"). access is an
  * enum mmapc_access; anything other than ACCESS_DEFAULT may not be combined with flags or
  * prot other than their defaults. offset is where in the file the map starts, a multiple of
- * the page size; for anonymous maps it is only recorded.
+ * the page size; for local anonymous maps it is only recorded.
  *
  * The caller keeps its descriptor: the map dup()s it (CLOEXEC), or with MMAPC_NOTRACKFD
  * uses it only during this call. On success *ret is a new map, positioned at 0; on failure
  * *ret is untouched.
+ *
+ * With opts->tagname the map is a view of a tag brokered by mmapd (connected to lazily, see
+ * MMAPD_SOCKET_DEFAULT), at offset bytes into it:
+ *   - if the tag does not exist it is created: anonymous (fileno -1) at offset + length bytes,
+ *     or backed by fileno's file (a regular file; the daemon keeps a descriptor of it), with
+ *     opts->mode (default 0600) and, with MMAPC_PERSISTENT, living until mmapc_unlink;
+ *   - if it exists, the map shares its memory at its current size: length 0 maps all of it
+ *     past offset, a smaller one that much, a larger one is refused (-EFBIG);
+ *   - mmapc_created tells which of the two happened.
+ * "Global\name" names a tag every user may see (subject to its mode); "name" and
+ * "Local\name" name one of the calling user's own. A shared writable map needs read and
+ * write permission on the tag; a read-only or copy-on-write one needs read permission, and
+ * is given a descriptor that cannot be made writable.
  *
  * Checks, in this order (the first that fails decides the errno):
  *   -EINVAL     ret is NULL, reserved options are not zero, or options hold unknown bits;
@@ -141,12 +154,16 @@ typedef struct mmapc_map mmapc_map;
  *   -ENOMEM     no memory for the map;
  *   -ENODEV     the descriptor's file cannot be mapped;
  * and for tagged maps the daemon's refusals:
- *   -EINVAL     a bad tag name (empty, too long, a NUL or '/' in it, an unknown prefix);
- *   -EEXIST     the tag exists and is backed by another file than fileno's;
+ *   -EINVAL     a bad tag name (empty, longer than 255 bytes, a '/', a '\' other than the
+ *               prefix's, a control character), or a new anonymous tag of length 0, or a
+ *               file that is not a regular file;
+ *   -EEXIST     the tag exists and is backed by another file than fileno's (or by memory);
  *   -EACCES     the tag's owner and mode do not allow the access asked for;
- *   -EFBIG      length is larger than the existing tag;
+ *   -EFBIG      offset + length is larger than the existing tag;
  *   -EDQUOT     creating the tag would exceed a per-user or global quota;
- *   -ECONNREFUSED, -ENOENT   no daemon listens on the socket;
+ *   -EMFILE     the connection holds as many tags as the daemon allows one connection;
+ *   -ENOENT, -ECONNREFUSED   no daemon listens on the socket;
+ *   -ECONNRESET, -ETIMEDOUT  the daemon went away or did not answer within 30 s;
  *   -EPROTO     the daemon answered something this library does not understand. */
 int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int access, int64_t offset,
 	       const struct mmapc_options *opts);
@@ -170,10 +187,10 @@ void mmapc_free(mmapc_map *m);
  * position by as many, and returns that count. Returns 0 at or past the end. */
 int64_t mmapc_read(mmapc_map *m, void *buf, size_t n);
 
-/* The zero-copy form of read: sets *ret_data to the map's bytes at the current position and
- * returns how many there are, at most n; n < 0 or MMAPC_OMIT means all that remain. Advances
- * the position. The pointer is borrowed (see Threads). *ret_data is untouched on failure and
- * set (to the end of the data) when 0 is returned. */
+/* The zero-copy form of read: sets *ret_data to the map's bytes at the current position (to
+ * the end of the map if the position is past it) and returns how many may be read there, at
+ * most n; n < 0 or MMAPC_OMIT means all that remain. Advances the position by as many. The
+ * pointer is borrowed (see Threads). *ret_data is untouched on failure. */
 int64_t mmapc_read_view(mmapc_map *m, int64_t n, const void **ret_data);
 
 /* Python's read_byte(): the byte at the position (0..255), advancing the position by one.
@@ -276,15 +293,19 @@ int mmapc_madvise(mmapc_map *m, int option, int64_t start, int64_t length);
 int64_t mmapc_size(mmapc_map *m);
 
 /* Python's resize(newsize). Checks, in order: -EBUSY if the map is pinned; -EINVAL for a
- * MMAPC_NOTRACKFD map; -EACCES for a READ or COPY map; -EINVAL if newsize <= 0 (0 is refused
- * before anything changes). Then:
+ * MMAPC_NOTRACKFD map; -EACCES for a READ or COPY map (and for a tagged map whose hold is
+ * read-only); -EINVAL if newsize <= 0 (0 is refused before anything changes). Then:
  *   file-backed: the file becomes exactly offset + newsize bytes and the map newsize bytes;
  *   anonymous: the map becomes newsize bytes. Growth is zero-filled and made in the shared
  *     memory object, so every holder (a forked child, say) can adopt it. Shrinking only
  *     shortens this map: the object is sealed against shrinking so that no other holder can
  *     fault, and mmapc_size still shows its larger size;
- *   tagged: through the daemon, which refuses a shrink with -EBUSY while another holder
- *     exists.
+ *   tagged: the tag becomes offset + newsize bytes, through the daemon. Growth is seen by
+ *     every holder in mmapc_size, and each adopts it with its own resize. A shrink is
+ *     refused with -EBUSY while another holder exists; the only holder's shrink moves the
+ *     contents to a new, smaller memory object. -EDQUOT if growth passes a quota; -ESTALE
+ *     if the map outlived its hold (inherited across fork, or from before a daemon restart)
+ *     and the tag's name no longer leads to its memory.
  * The position is not changed, so it may be past the end afterwards. A failed system call's
  * errno is returned; the map then keeps its old length. */
 int mmapc_resize(mmapc_map *m, int64_t newsize);
@@ -305,10 +326,21 @@ int mmapc_release(mmapc_map *m);
 
 /* ---- what a map is ------------------------------------------------------------------------ */
 
+/* 1 if the mmapc_open that made this tagged map created its tag, 0 if the tag existed (or the
+ * map is not tagged). */
+int mmapc_created(mmapc_map *m);
+
+/* Removes a tag's name from the daemon at once, as shm_unlink does: the memory lives on
+ * while maps of it remain, and the name is free for a new tag. This is how a persistent tag
+ * ends. socket_path as in struct mmapc_options (NULL: the default). Returns 0, or -EINVAL (a
+ * bad name), -ENOENT (no such tag), -EPERM (the caller neither owns it nor is root), or a
+ * connection failure as mmapc_open lists them. */
+int mmapc_unlink(const char *tagname, const char *socket_path);
+
 /* The access the map was opened with, as Python records it (enum mmapc_access). */
 int mmapc_access(mmapc_map *m);
 
-/* The file offset of the map's first byte, as given to mmapc_open. */
+/* The file (or tag) offset of the map's first byte, as given to mmapc_open. */
 int64_t mmapc_offset(mmapc_map *m);
 
 #ifdef __cplusplus

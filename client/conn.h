@@ -1,0 +1,52 @@
+/* conn.h: libmmapc's connection to mmapd, one per socket path per process.
+ *
+ * A connection is opened lazily, by the first call that needs the daemon, and is shared by
+ * every thread of the process: one request is in flight at a time on it, under its mutex
+ * (requests are short; a map's lock may be held while waiting, never the other way round).
+ *
+ * Generations: every (re)connection gets a new generation number, and a tagged map records
+ * the generation its handle was issued under. A handle from another generation is not this
+ * connection's: after fork the child's inherited maps hold their parent's handles, and after
+ * a daemon restart every handle is gone. Such maps keep working as memory; whatever needs
+ * the daemon re-claims the tag by name first (tag.c).
+ *
+ * Fork: a child never uses its parent's socket (it would act on the parent's handles); the
+ * first call in the child closes its copy and connects anew. Restart: a request that cannot
+ * be sent because the daemon went away is sent once more on a new connection; one whose
+ * reply is lost fails with -ECONNRESET and the next call reconnects.
+ *
+ * Not here: the wire encoding (proto/wire.c), what requests mean (tag.c).
+ */
+#ifndef MMAPC_CONN_H
+#define MMAPC_CONN_H
+
+#include <stdint.h>
+
+#include "wire.h"
+
+struct conn;
+
+/* How long a reply may take before a call fails with -ETIMEDOUT. */
+#define CONN_TIMEOUT_MS 30000
+
+/* The socket path a NULL socket_path means: $MMAPD_SOCKET, else MMAPD_SOCKET_DEFAULT. */
+const char *conn_default_path(void);
+
+/* Finds (or makes, unconnected) the process's connection to path (NULL: the default).
+ * Returns 0 or -ENOMEM / -ENAMETOOLONG. Connections live as long as the process. */
+int conn_get(const char *path, struct conn **ret);
+
+/* Sends req (its version and id are filled in here) with send_fd attached if >= 0 (it stays
+ * the caller's), and waits for the reply. A request about a handle passes the generation the
+ * handle was issued under: if the connection is not that one any more (fork, reconnect), the
+ * call fails with -ESTALE without sending, atomically with respect to other threads, since a
+ * stale handle number could name another hold on a new connection. 0 means any. On success the reply is in *rep (release it with
+ * wire_reply_finish), its descriptor, if any, in *ret_fd (else -1), the generation in
+ * *ret_generation, and the return value is 0; a daemon's refusal is returned as its negative
+ * errno, with nothing to release. Connection failures: -ENOENT or -ECONNREFUSED (no daemon),
+ * -ECONNRESET (the daemon went away mid-call), -ETIMEDOUT, -EPROTO (a reply that breaks the
+ * protocol: the connection is dropped). */
+int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int send_fd,
+	      struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation);
+
+#endif

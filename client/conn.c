@@ -68,11 +68,18 @@ static void drop(struct conn *c)
 	c->fd = -1;
 }
 
+static long timeout_ms(void)
+{
+	const char *s = getenv("MMAPC_TIMEOUT_MS");
+	long ms = s ? strtol(s, NULL, 10) : 0;
+	return ms > 0 ? ms : CONN_TIMEOUT_MS;
+}
+
 static int connect_locked(struct conn *c)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = CONN_TIMEOUT_MS / 1000,
-			     .tv_usec = (CONN_TIMEOUT_MS % 1000) * 1000};
+	long ms = timeout_ms();
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 
 	strcpy(sa.sun_path, c->path);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -163,7 +170,7 @@ static bool carries_fd(const struct wire_reply *rep)
 }
 
 static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send_fd,
-		    uint64_t id, struct wire_reply *rep, int *ret_fd)
+		    const struct wire_request *req, struct wire_reply *rep, int *ret_fd)
 {
 	uint8_t buf[WIRE_PACKET_MAX];
 	int fd = -1;
@@ -175,7 +182,7 @@ static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send
 	if (n < 0)
 		return (int)n;
 	r = wire_decode_reply(buf, (size_t)n, rep);
-	if (r == 0 && rep->id != id)
+	if (r == 0 && rep->id != req->id)
 		r = -EPROTO;
 	if (r == 0 && rep->op == WIRE_NONE && rep->error) {
 		r = -rep->error;
@@ -184,7 +191,7 @@ static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send
 			close(fd);
 		return r;
 	}
-	if (r == 0 && carries_fd(rep) != (fd >= 0)) {
+	if (r == 0 && (rep->op != req->op || carries_fd(rep) != (fd >= 0))) {
 		wire_reply_finish(rep);
 		r = -EPROTO;
 	}
@@ -228,7 +235,7 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 		r = wire_encode_request(req, out, sizeof(out));
 		if (r < 0)
 			break;
-		r = exchange(c, out, (size_t)r, send_fd, req->id, rep, ret_fd);
+		r = exchange(c, out, (size_t)r, send_fd, req, rep, ret_fd);
 		if (!broken(r))
 			break;
 		drop(c);

@@ -26,7 +26,8 @@
 
 struct conn;
 
-/* How long a reply may take before a call fails with -ETIMEDOUT. */
+/* How long a reply may take before a call fails with -ETIMEDOUT, unless $MMAPC_TIMEOUT_MS
+ * (read at each connect) says otherwise. */
 #define CONN_TIMEOUT_MS 30000
 
 /* The socket path a NULL socket_path means: $MMAPD_SOCKET, else MMAPD_SOCKET_DEFAULT. */

@@ -307,6 +307,27 @@ static int grow_memfd(int fd, int64_t size)
 	}
 }
 
+/* Moves m's mapping to newsize bytes. Growth that the kernel cannot place is -ENOMEM (mremap
+ * says EINVAL for a size no address space can hold), as for a huge mmapc_open. */
+int map_remap(mmapc_map *m, size_t newsize)
+{
+	void *p = mremap(m->data, m->len, newsize, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return errno == EINVAL && newsize > m->len ? -ENOMEM : -errno;
+	m->data = p;
+	m->len = newsize;
+	return 0;
+}
+
+/* Resizes the memory object behind a local map: a file to offset + newsize bytes (Python's
+ * rule), a memfd to at least newsize (never smaller: it is sealed). */
+static int resize_object(mmapc_map *m, int64_t newsize)
+{
+	if (m->anonymous)
+		return grow_memfd(m->fd, newsize);
+	return ftruncate(m->fd, m->offset + newsize) < 0 ? -errno : 0;
+}
+
 static int resize_locked(mmapc_map *m, int64_t newsize)
 {
 	if (m->pins)
@@ -320,17 +341,17 @@ static int resize_locked(mmapc_map *m, int64_t newsize)
 	if (m->tag)
 		return tag_resize(m, newsize);
 
-	int r = m->anonymous ? grow_memfd(m->fd, newsize) : 0;
-	if (!m->anonymous && ftruncate(m->fd, m->offset + newsize) < 0)
-		r = -errno;
+	/* The mapping moves first, so that a size the address space cannot hold changes
+	 * nothing; if the object then cannot follow, the mapping goes back (a shrinking mremap
+	 * cannot fail). Unlike Python, a failed resize never leaves a half-done change. */
+	size_t old = m->len;
+	int r = map_remap(m, (size_t)newsize);
 	if (r < 0)
 		return r;
-	void *p = mremap(m->data, m->len, (size_t)newsize, MREMAP_MAYMOVE);
-	if (p == MAP_FAILED)
-		return -errno;
-	m->data = p;
-	m->len = (size_t)newsize;
-	return 0;
+	r = resize_object(m, newsize);
+	if (r < 0 && (size_t)newsize > old)
+		map_remap(m, old);
+	return r;
 }
 
 MMAPC_EXPORT int mmapc_resize(mmapc_map *m, int64_t newsize)

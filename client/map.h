@@ -94,6 +94,10 @@ int tag_resize(mmapc_map *m, int64_t newsize);
 /* tag.c: releases the hold (when it is this process's) and frees it. */
 void tag_close(struct map_tag *tag);
 
+/* map.c: moves m's mapping to newsize bytes (mremap, MREMAP_MAYMOVE); m->data and m->len
+ * follow. -ENOMEM for growth the address space cannot hold. */
+int map_remap(mmapc_map *m, size_t newsize);
+
 /* map.c: Python's regular-file rules for length and offset (see mmapc_open). */
 int map_check_file_range(int fileno, int64_t *length, int64_t offset);
 

@@ -162,30 +162,37 @@ static int request_resize(mmapc_map *m, int64_t newsize, struct wire_reply *rep,
 int tag_resize(mmapc_map *m, int64_t newsize)
 {
 	struct wire_reply rep;
-	int fd = -1;
-	void *p;
+	size_t old = m->len;
+	int fd = -1, r;
 
-	int r = request_resize(m, newsize, &rep, &fd);
-	if (r < 0)
-		return r;
-	wire_reply_finish(&rep);
-	if (fd >= 0) {
-		/* The daemon moved the contents to a new, smaller memfd (we were its only
-		 * holder): map that one in place of the old. */
-		p = mmap(NULL, (size_t)newsize, m->prot, m->flags, fd, m->offset);
-		if (p == MAP_FAILED) {
-			r = -errno;
-			close(fd);
+	/* Room for growth is made first, so that a size this process cannot map never reaches
+	 * the daemon (where every holder would see it); it is given back if the daemon says no. */
+	if ((size_t)newsize > old) {
+		r = map_remap(m, (size_t)newsize);
+		if (r < 0)
 			return r;
-		}
-		munmap(m->data, m->len);
-		close(m->fd);
-		m->fd = fd;
-	} else {
-		p = mremap(m->data, m->len, (size_t)newsize, MREMAP_MAYMOVE);
-		if (p == MAP_FAILED)
-			return -errno;
 	}
+	r = request_resize(m, newsize, &rep, &fd);
+	if (r < 0) {
+		if (m->len != old)
+			map_remap(m, old);
+		return r;
+	}
+	wire_reply_finish(&rep);
+	if (fd < 0)
+		return (size_t)newsize == m->len ? 0 : map_remap(m, (size_t)newsize);
+
+	/* The daemon moved the contents to a new, smaller memfd (we were its only holder): map
+	 * that one in place of the old. */
+	void *p = mmap(NULL, (size_t)newsize, m->prot, m->flags, fd, m->offset);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	munmap(m->data, m->len);
+	close(m->fd);
+	m->fd = fd;
 	m->data = p;
 	m->len = (size_t)newsize;
 	return 0;

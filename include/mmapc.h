@@ -163,7 +163,8 @@ typedef struct mmapc_map mmapc_map;
  *   -EDQUOT     creating the tag would exceed a per-user or global quota;
  *   -EMFILE     the connection holds as many tags as the daemon allows one connection;
  *   -ENOENT, -ECONNREFUSED   no daemon listens on the socket;
- *   -ECONNRESET, -ETIMEDOUT  the daemon went away or did not answer within 30 s;
+ *   -ECONNRESET, -ETIMEDOUT  the daemon went away, or did not answer within 30 s (or
+ *               $MMAPC_TIMEOUT_MS milliseconds);
  *   -EPROTO     the daemon answered something this library does not understand. */
 int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int access, int64_t offset,
 	       const struct mmapc_options *opts);
@@ -296,18 +297,20 @@ int64_t mmapc_size(mmapc_map *m);
  * MMAPC_NOTRACKFD map; -EACCES for a READ or COPY map (and for a tagged map whose hold is
  * read-only); -EINVAL if newsize <= 0 (0 is refused before anything changes). Then:
  *   file-backed: the file becomes exactly offset + newsize bytes and the map newsize bytes;
- *   anonymous: the map becomes newsize bytes. Growth is zero-filled and made in the shared
- *     memory object, so every holder (a forked child, say) can adopt it. Shrinking only
- *     shortens this map: the object is sealed against shrinking so that no other holder can
- *     fault, and mmapc_size still shows its larger size;
+ *   anonymous: the map becomes newsize bytes. Growth is made in the shared memory object,
+ *     so every holder (a forked child, say) can adopt it; bytes past the object's old size
+ *     read as zero. Shrinking only shortens this map: the object is sealed against shrinking
+ *     so that no other holder can fault, and mmapc_size still shows its larger size (so a
+ *     map that grows back within it sees the bytes that are still there);
  *   tagged: the tag becomes offset + newsize bytes, through the daemon. Growth is seen by
  *     every holder in mmapc_size, and each adopts it with its own resize. A shrink is
  *     refused with -EBUSY while another holder exists; the only holder's shrink moves the
  *     contents to a new, smaller memory object. -EDQUOT if growth passes a quota; -ESTALE
  *     if the map outlived its hold (inherited across fork, or from before a daemon restart)
  *     and the tag's name no longer leads to its memory.
- * The position is not changed, so it may be past the end afterwards. A failed system call's
- * errno is returned; the map then keeps its old length. */
+ * The position is not changed, so it may be past the end afterwards. A failed resize changes
+ * nothing: -ENOMEM if the address space cannot hold the new size, else the failed system
+ * call's errno; the map keeps its old length and the memory object its old size. */
 int mmapc_resize(mmapc_map *m, int64_t newsize);
 
 /* ---- zero-copy access and pinning ------------------------------------------------------- */

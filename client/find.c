@@ -91,9 +91,11 @@ static int64_t twoway_last(const uint8_t *hay, size_t hl, const uint8_t *needle,
 	else
 		p = p0;
 
-	/* Is the reversed needle periodic with period p over its critical factorisation? */
+	/* Is the reversed needle periodic with period p over its critical factorisation? (musl's
+	 * memcmp(n, n + p, ms + 1); ms is (size_t)-1 for a needle of one repeated byte, so the
+	 * bound is ms + 1, which wraps to 0, never i <= ms.) */
 	bool periodic = true;
-	for (i = 0; i <= ms && periodic; i++)
+	for (i = 0; i < ms + 1 && periodic; i++)
 		periodic = R(i) == R(i + p);
 	if (!periodic) {
 		mem0 = 0;

@@ -1,7 +1,13 @@
 /* helpers.c: the shared test fixtures and file helpers declared in helpers.h. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +16,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "wire.h"
 
 int fd_count(void)
 {
@@ -79,4 +86,121 @@ mmapc_map *anon_map(int64_t n)
 	ck_assert_int_eq(mmapc_open(&m, -1, n, MMAPC_ACCESS_DEFAULT, 0, NULL), 0);
 	ck_assert_ptr_nonnull(m);
 	return m;
+}
+
+int daemon_connect(const struct test_daemon *d)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_lt(strlen(d->socket), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, d->socket, strlen(d->socket) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int daemon_ping(const struct test_daemon *d)
+{
+	struct wire_request req = {.version = WIRE_VERSION, .id = 1, .op = WIRE_PING};
+	struct wire_reply rep;
+	uint8_t buf[WIRE_PACKET_MAX];
+	int fd = daemon_connect(d);
+
+	if (fd < 0)
+		return fd;
+	int n = wire_encode_request(&req, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ssize_t got = -1;
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) == n)
+		got = recv(fd, buf, sizeof(buf), 0);
+	close(fd);
+	if (got <= 0 || wire_decode_reply(buf, (size_t)got, &rep) < 0)
+		return -EPROTO;
+	wire_reply_finish(&rep);
+	return rep.op == WIRE_PING && rep.version == WIRE_VERSION ? 0 : -EPROTO;
+}
+
+static void spawn(struct test_daemon *d, const char *const *args)
+{
+	const char *bin = getenv("MMAPD_BIN") ? getenv("MMAPD_BIN") : "build/mmapd";
+	const char *argv[32] = {bin, "--socket", d->socket, "--log-level",
+				getenv("MMAPD_TEST_LOG") ? getenv("MMAPD_TEST_LOG") : "error"};
+	size_t n = 5;
+
+	for (size_t i = 0; args && args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	d->pid = fork();
+	ck_assert_int_ge(d->pid, 0);
+	if (d->pid == 0) {
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	/* Ready when it answers a ping (a connection alone is accepted by the kernel as soon as
+	 * the socket listens, before the daemon has finished starting); a daemon that died
+	 * says so at once. */
+	for (int i = 0; i < 1000; i++) {
+		if (daemon_ping(d) == 0)
+			return;
+		int status;
+		ck_assert_msg(waitpid(d->pid, &status, WNOHANG) == 0, "mmapd (%s) exited at start",
+			      bin);
+		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+	}
+	ck_abort_msg("mmapd did not start listening on %s", d->socket);
+}
+
+void daemon_start(struct test_daemon *d, const char *const *args)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/mmapd-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(d->dir));
+	chmod(d->dir, 0755);
+	snprintf(d->socket, sizeof(d->socket), "%s/mmapd.sock", d->dir);
+	setenv("MMAPD_SOCKET", d->socket, 1);
+	spawn(d, args);
+}
+
+void daemon_restart(struct test_daemon *d, const char *const *args)
+{
+	spawn(d, args);
+}
+
+void daemon_kill(struct test_daemon *d)
+{
+	int status;
+
+	kill(d->pid, SIGKILL);
+	ck_assert_int_eq(waitpid(d->pid, &status, 0), d->pid);
+}
+
+void daemon_stop(struct test_daemon *d)
+{
+	int status;
+
+	conn_disconnect_all();
+	ck_assert_int_eq(kill(d->pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(d->pid, &status, 0), d->pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "mmapd did not exit cleanly (status %#x)", status);
+	unlink(d->socket);
+	rmdir(d->dir);
+	unsetenv("MMAPD_SOCKET");
+}
+
+int daemon_fd_count(const struct test_daemon *d)
+{
+	char path[64];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
+	DIR *dir = opendir(path);
+	ck_assert_ptr_nonnull(dir);
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n - 2;
 }

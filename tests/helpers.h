@@ -19,6 +19,12 @@ Suite *find_suite(void);
 Suite *slice_suite(void);
 Suite *resize_suite(void);
 Suite *examples_suite(void);
+Suite *wire_suite(void);
+Suite *registry_suite(void);
+Suite *daemon_suite(void);
+Suite *badinput_suite(void);
+Suite *security_suite(void);
+Suite *conn_suite(void);
 
 /* A test case with the descriptor-leak fixture and a timeout suited to this machine. */
 TCase *tcase_new(const char *name);
@@ -40,5 +46,43 @@ long long file_size(int fd);
 
 /* Opens an anonymous map of n bytes with default access, or fails the test. */
 mmapc_map *anon_map(int64_t n);
+
+/* A real mmapd for an integration test: the binary the build made ($MMAPD_BIN), started on a
+ * socket in a fresh temporary directory. */
+struct test_daemon {
+	pid_t pid;
+	char dir[64];
+	char socket[128];
+};
+
+/* Starts mmapd with the extra arguments (NULL-terminated; args may be NULL), waits until it
+ * accepts connections, and sets MMAPD_SOCKET so that libmmapc in this process (and its
+ * children) uses it. The socket is mode 0666 and the directory 0755, so that tests may
+ * connect as other users. */
+void daemon_start(struct test_daemon *d, const char *const *args);
+
+/* Drops libmmapc's cached connections in this process (so the descriptor check does not
+ * count them), stops the daemon with SIGTERM, asserts that it exited 0, removes the
+ * directory. */
+void daemon_stop(struct test_daemon *d);
+
+/* Kills the daemon with SIGKILL (a crash), reaps it; the socket file stays behind. */
+void daemon_kill(struct test_daemon *d);
+
+/* Starts a new daemon on the same socket as d (after daemon_kill). */
+void daemon_restart(struct test_daemon *d, const char *const *args);
+
+/* How many descriptors the daemon has open now. */
+int daemon_fd_count(const struct test_daemon *d);
+
+/* One ping round trip on a new connection: 0 if the daemon answered correctly. */
+int daemon_ping(const struct test_daemon *d);
+
+/* A SOCK_SEQPACKET connection to the daemon, for tests that speak the wire themselves;
+ * a negative errno if it cannot connect. */
+int daemon_connect(const struct test_daemon *d);
+
+/* libmmapc internal (client/conn.c): closes this process's cached daemon connections. */
+void conn_disconnect_all(void);
 
 #endif

@@ -16,6 +16,12 @@ int main(void)
 	srunner_add_suite(sr, slice_suite());
 	srunner_add_suite(sr, resize_suite());
 	srunner_add_suite(sr, examples_suite());
+	srunner_add_suite(sr, wire_suite());
+	srunner_add_suite(sr, registry_suite());
+	srunner_add_suite(sr, daemon_suite());
+	srunner_add_suite(sr, badinput_suite());
+	srunner_add_suite(sr, security_suite());
+	srunner_add_suite(sr, conn_suite());
 	srunner_run_all(sr, CK_ENV);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,371 @@
+/* client.c: one connection to mmapd: receiving packets and descriptors, the reply queue that
+ * owns descriptors until they are sent, throttling, and the handle table. See client.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+
+/* Packets read per wakeup before the loop turns to other clients. */
+#define READS_PER_WAKEUP 16
+
+/* Descriptors one packet may carry before MSG_CTRUNC; no request carries more than one. */
+#define MAX_FDS_IN 4
+
+struct reply_packet {
+	struct reply_packet *next;
+	int fd;
+	size_t len;
+	uint8_t data[];
+};
+
+static void update_poll(struct client *c);
+
+static void poll_close_cb(uv_handle_t *h)
+{
+	struct client *c = h->data;
+	free(c->groups);
+	free(c);
+}
+
+void client_destroy(struct client *c)
+{
+	struct server *srv = c->srv;
+
+	for (uint32_t i = 0; i < c->n_slots; i++)
+		if (c->slots[i].tag)
+			registry_release(srv->reg, c->slots[i].tag);
+	srv->stats.handles -= c->n_handles;
+	free(c->slots);
+	while (c->queue_head) {
+		struct reply_packet *p = c->queue_head;
+		c->queue_head = p->next;
+		if (p->fd >= 0)
+			close(p->fd);
+		free(p);
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	srv->stats.connections--;
+	log_debug("%s: disconnected", c->name);
+	uv_poll_stop(&c->poll);
+	close(c->fd);
+	uv_close((uv_handle_t *)&c->poll, poll_close_cb);
+}
+
+/* Sends queued replies until the queue is empty or the socket is full. Returns 0, or a
+ * negative errno when the connection is broken. */
+static int flush_queue(struct client *c)
+{
+	while (c->queue_head) {
+		struct reply_packet *p = c->queue_head;
+		struct iovec iov = {.iov_base = p->data, .iov_len = p->len};
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+		if (p->fd >= 0) {
+			memset(&control, 0, sizeof(control));
+			msg.msg_control = control.buf;
+			msg.msg_controllen = sizeof(control.buf);
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &p->fd, sizeof(int));
+		}
+		if (sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -errno;
+		}
+		/* The kernel holds its own reference now; ours is no longer needed. */
+		if (p->fd >= 0)
+			close(p->fd);
+		c->queue_head = p->next;
+		if (!c->queue_head)
+			c->queue_tail = NULL;
+		c->queued--;
+		free(p);
+	}
+	return 0;
+}
+
+/* Sends what it can; destroys the client if it is broken or has said its last word.
+ * Returns false if the client is gone. */
+static bool pump(struct client *c)
+{
+	if (flush_queue(c) < 0 || (c->closing && !c->queue_head)) {
+		client_destroy(c);
+		return false;
+	}
+	bool throttled = c->queued >= c->srv->limits.max_queued;
+	if (throttled && !c->throttled_since)
+		c->throttled_since = uv_now(c->srv->loop) | 1;
+	else if (!throttled)
+		c->throttled_since = 0;
+	update_poll(c);
+	return true;
+}
+
+void client_send(struct client *c, const struct wire_reply *rep, int fd)
+{
+	uint8_t buf[WIRE_PACKET_MAX];
+	int n = wire_encode_reply(rep, buf, sizeof(buf));
+	struct reply_packet *p = n > 0 ? malloc(sizeof(*p) + (size_t)n) : NULL;
+
+	if (!p) {
+		log_error("%s: cannot queue a reply (%s); disconnecting", c->name,
+			  strerror(n < 0 ? -n : ENOMEM));
+		if (fd >= 0)
+			close(fd);
+		c->closing = true;
+		return;
+	}
+	p->next = NULL;
+	p->fd = fd;
+	p->len = (size_t)n;
+	memcpy(p->data, buf, (size_t)n);
+	if (c->queue_tail)
+		c->queue_tail->next = p;
+	else
+		c->queue_head = p;
+	c->queue_tail = p;
+	c->queued++;
+}
+
+void client_send_error(struct client *c, uint64_t id, int error, const char *message,
+		       bool hangup)
+{
+	struct wire_reply rep = {.id = id, .op = WIRE_NONE, .error = error};
+
+	snprintf(rep.message, sizeof(rep.message), "%s", message);
+	client_send(c, &rep, -1);
+	c->srv->stats.errors++;
+	if (hangup)
+		c->closing = true;
+}
+
+/* Collects the SCM_RIGHTS descriptors of a received message into fds. */
+static size_t collect_fds(struct msghdr *msg, int *fds)
+{
+	size_t n = 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k && n < MAX_FDS_IN; i++)
+			memcpy(&fds[n++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	return n;
+}
+
+/* Reads and dispatches one packet. Returns 1 if there may be more, 0 if the socket is
+ * drained, or -1 if the peer hung up or the connection broke. */
+static int read_one(struct client *c)
+{
+	static uint8_t buf[WIRE_PACKET_MAX + 1];
+	union {
+		char buf[CMSG_SPACE(MAX_FDS_IN * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	int fds[MAX_FDS_IN];
+
+	ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	size_t n_fds = collect_fds(&msg, fds);
+	/* A SEQPACKET read of 0 bytes is the peer's hangup: every packet carries a byte. */
+	if (n == 0) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return -1;
+	}
+	c->srv->stats.requests++;
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		log_info("%s: %s; disconnecting", c->name,
+			 (msg.msg_flags & MSG_TRUNC) ? "packet over the size limit"
+						     : "too many descriptors");
+		client_send_error(c, 0, (msg.msg_flags & MSG_TRUNC) ? EMSGSIZE : EPROTO,
+				  (msg.msg_flags & MSG_TRUNC) ? "packet too large"
+							      : "too many descriptors",
+				  true);
+		return 0;
+	}
+	handlers_dispatch(c, buf, (size_t)n, fds, n_fds);
+	return 1;
+}
+
+static void poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct client *c = h->data;
+
+	if (status < 0 || (events & UV_DISCONNECT)) {
+		/* Read what is left first: a client may send its last requests and hang up. */
+		if (!(events & UV_READABLE) || status < 0) {
+			client_destroy(c);
+			return;
+		}
+	}
+	if ((events & UV_READABLE) && !c->closing) {
+		for (int i = 0; i < READS_PER_WAKEUP && !c->closing; i++) {
+			int r = read_one(c);
+			if (r < 0) {
+				client_destroy(c);
+				return;
+			}
+			if (r == 0 || c->queued >= c->srv->limits.max_queued)
+				break;
+		}
+	}
+	pump(c);
+}
+
+static void update_poll(struct client *c)
+{
+	int events = UV_DISCONNECT;
+
+	if (c->queue_head)
+		events |= UV_WRITABLE;
+	if (!c->closing && c->queued < c->srv->limits.max_queued)
+		events |= UV_READABLE;
+	/* Every change is an epoll_ctl; most replies leave the set as it was. */
+	if (events != c->poll_events) {
+		c->poll_events = events;
+		uv_poll_start(&c->poll, events, poll_cb);
+	}
+}
+
+static int read_peer(struct client *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	c->peer.uid = cred.uid;
+	c->peer.gid = cred.gid;
+	c->peer.pid = cred.pid;
+
+	/* Supplementary groups; the kernel says how much room it needs with ERANGE. */
+	len = 16 * sizeof(gid_t);
+	for (;;) {
+		gid_t *g = realloc(c->groups, len ? len : sizeof(gid_t));
+		if (!g)
+			return -ENOMEM;
+		c->groups = g;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0)
+			break;
+		/* Kernels before 4.13 cannot say: the peer then has its primary group only. */
+		if (errno == ENOPROTOOPT) {
+			len = 0;
+			break;
+		}
+		if (errno != ERANGE)
+			return -errno;
+	}
+	c->peer.groups = c->groups;
+	c->peer.n_groups = len / sizeof(gid_t);
+	snprintf(c->name, sizeof(c->name), "pid %d uid %u", (int)cred.pid, (unsigned)cred.uid);
+	return 0;
+}
+
+int client_create(struct server *srv, int fd)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->srv = srv;
+	c->fd = fd;
+	r = read_peer(c);
+	if (r == 0)
+		r = uv_poll_init(srv->loop, &c->poll, fd);
+	if (r < 0) {
+		close(fd);
+		free(c->groups);
+		free(c);
+		return r;
+	}
+	c->poll.data = c;
+	c->next = srv->clients;
+	if (c->next)
+		c->next->prev = c;
+	srv->clients = c;
+	srv->stats.connections++;
+	log_debug("%s: connected", c->name);
+	update_poll(c);
+	return 0;
+}
+
+/* Handles: slot index in the low 32 bits (plus one, so 0 is never a handle), the slot's
+ * generation in the high 32. */
+int64_t client_handle_add(struct client *c, struct tag *tag, bool writable)
+{
+	if (c->n_handles >= c->srv->limits.max_handles)
+		return -EMFILE;
+	if (!c->free_head) {
+		uint32_t n = c->n_slots ? c->n_slots * 2 : 8;
+		struct handle_slot *s = realloc(c->slots, n * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		for (uint32_t i = c->n_slots; i < n; i++)
+			s[i] = (struct handle_slot){.next_free = i + 1 < n ? i + 2 : 0};
+		c->slots = s;
+		c->free_head = c->n_slots + 1;
+		c->n_slots = n;
+	}
+	uint32_t i = c->free_head - 1;
+	struct handle_slot *slot = &c->slots[i];
+	c->free_head = slot->next_free;
+	slot->tag = tag;
+	slot->writable = writable;
+	slot->generation++;
+	c->n_handles++;
+	c->srv->stats.handles++;
+	return (int64_t)(((uint64_t)slot->generation << 32) | (i + 1));
+}
+
+struct handle_slot *client_handle_find(struct client *c, uint64_t handle)
+{
+	uint32_t i = (uint32_t)handle;
+	if (i == 0 || i > c->n_slots)
+		return NULL;
+	struct handle_slot *slot = &c->slots[i - 1];
+	if (!slot->tag || slot->generation != (uint32_t)(handle >> 32))
+		return NULL;
+	return slot;
+}
+
+void client_handle_remove(struct client *c, struct handle_slot *slot)
+{
+	registry_release(c->srv->reg, slot->tag);
+	slot->tag = NULL;
+	slot->next_free = c->free_head;
+	c->free_head = (uint32_t)(slot - c->slots) + 1;
+	c->n_handles--;
+	c->srv->stats.handles--;
+}

@@ -1,0 +1,126 @@
+/* server.c: accepting connections and sweeping throttled clients (see server.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+#include "server.h"
+
+/* How many connections one wakeup of the listening socket accepts. */
+#define ACCEPTS_PER_WAKEUP 64
+
+void server_default_limits(struct server_limits *ret)
+{
+	*ret = (struct server_limits){
+		.max_connections = 8192,
+		.max_handles = 65536,
+		.max_queued = 16,
+		.throttle_seconds = 10,
+	};
+}
+
+/* At the descriptor limit accept() fails with EMFILE and the pending connection stays in the
+ * backlog, so a level-triggered poll would spin. Giving up the reserve descriptor makes room
+ * to accept it and hang up at once: the client sees a clean hangup, not a hang. */
+static void shed_connection(struct server *srv)
+{
+	if (srv->reserve_fd < 0)
+		return;
+	close(srv->reserve_fd);
+	int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0)
+		close(fd);
+	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	srv->dropped++;
+	log_warning("out of descriptors: refused a connection");
+}
+
+static void listen_cb(uv_poll_t *h, int status, int events)
+{
+	struct server *srv = h->data;
+
+	(void)events;
+	if (status < 0)
+		return;
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				shed_connection(srv);
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warning("accept: %s", strerror(errno));
+			return;
+		}
+		if (srv->stats.connections >= srv->limits.max_connections) {
+			close(fd);
+			srv->dropped++;
+			log_warning("connection limit (%u) reached: refused a connection",
+				    srv->limits.max_connections);
+			continue;
+		}
+		int r = client_create(srv, fd);
+		if (r < 0)
+			log_warning("cannot serve a new connection: %s", strerror(-r));
+	}
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	uint64_t now = uv_now(srv->loop), limit = srv->limits.throttle_seconds * 1000ull;
+
+	for (struct client *c = srv->clients, *next; c; c = next) {
+		next = c->next;
+		if (c->throttled_since && now - c->throttled_since >= limit) {
+			log_info("%s: has not read its replies for %u s; disconnecting", c->name,
+				 srv->limits.throttle_seconds);
+			srv->dropped++;
+			client_destroy(c);
+		}
+	}
+}
+
+int server_init(struct server *srv, uv_loop_t *loop, struct registry *reg,
+		const struct server_limits *limits, int listen_fd)
+{
+	int r;
+
+	memset(srv, 0, sizeof(*srv));
+	srv->loop = loop;
+	srv->reg = reg;
+	srv->limits = *limits;
+	srv->listen_fd = listen_fd;
+	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (srv->reserve_fd < 0)
+		return -errno;
+	r = fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+	if (r < 0)
+		return -errno;
+	r = uv_poll_init(loop, &srv->listen_poll, listen_fd);
+	if (r < 0)
+		return r;
+	srv->listen_poll.data = srv;
+	uv_poll_start(&srv->listen_poll, UV_READABLE, listen_cb);
+	uv_timer_init(loop, &srv->sweep);
+	srv->sweep.data = srv;
+	uv_timer_start(&srv->sweep, sweep_cb, 1000, 1000);
+	uv_unref((uv_handle_t *)&srv->sweep);
+	return 0;
+}
+
+void server_finish(struct server *srv)
+{
+	while (srv->clients)
+		client_destroy(srv->clients);
+	uv_poll_stop(&srv->listen_poll);
+	uv_close((uv_handle_t *)&srv->listen_poll, NULL);
+	uv_timer_stop(&srv->sweep);
+	uv_close((uv_handle_t *)&srv->sweep, NULL);
+	close(srv->listen_fd);
+	if (srv->reserve_fd >= 0)
+		close(srv->reserve_fd);
+}

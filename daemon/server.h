@@ -1,0 +1,56 @@
+/* server.h: mmapd's listening socket, its set of connected clients, limits and counters.
+ *
+ * The server owns the libuv loop's view of the listening socket (a uv_poll_t: libuv has no
+ * SEQPACKET streams), accepts connections (SOCK_NONBLOCK | SOCK_CLOEXEC) up to a limit,
+ * and keeps a reserve descriptor so that at the descriptor limit it can still accept and
+ * immediately close a connection instead of spinning on EMFILE. A one-second sweep timer
+ * disconnects clients that have been throttled (not reading their replies) for too long.
+ *
+ * Not here: what happens on a connection (client.c), requests (handlers.c), tags
+ * (registry.c), start-up and signals (main.c).
+ */
+#ifndef MMAPD_SERVER_H
+#define MMAPD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "registry.h"
+#include "wire.h"
+
+struct client;
+
+struct server_limits {
+	unsigned int max_connections;
+	unsigned int max_handles;      /* per connection */
+	unsigned int max_queued;       /* replies queued for one client before it is throttled */
+	unsigned int throttle_seconds; /* how long a throttled client may stay before it is cut */
+};
+
+/* Defaults: 8192 connections, 65536 handles each, 16 queued replies, 10 seconds. */
+void server_default_limits(struct server_limits *ret);
+
+struct server {
+	uv_loop_t *loop;
+	struct registry *reg;
+	struct server_limits limits;
+	int listen_fd;
+	uv_poll_t listen_poll;
+	uv_timer_t sweep;
+	int reserve_fd;  /* /dev/null, given up to accept-and-close at EMFILE */
+	struct client *clients; /* a doubly linked list through client->next/prev */
+	struct wire_stats stats;
+	uint64_t dropped; /* connections refused or cut */
+};
+
+/* Starts serving listen_fd (a listening SOCK_SEQPACKET socket, taken over) on loop.
+ * Returns 0 or a negative errno. */
+int server_init(struct server *srv, uv_loop_t *loop, struct registry *reg,
+		const struct server_limits *limits, int listen_fd);
+
+/* Disconnects every client, stops watching the socket and closes it. The loop must run
+ * once more afterwards so that libuv can finish closing its handles. */
+void server_finish(struct server *srv);
+
+#endif

@@ -111,7 +111,9 @@ static bool pump(struct client *c)
 		client_destroy(c);
 		return false;
 	}
-	bool throttled = c->queued >= c->srv->limits.max_queued;
+	/* A client that hung up with replies still unsent counts as throttled too, so that one
+	 * that never reads them is cut off by the sweep rather than kept for ever. */
+	bool throttled = c->queued >= c->srv->limits.max_queued || (c->closing && c->queue_head);
 	if (throttled && !c->throttled_since)
 		c->throttled_since = uv_now(c->srv->loop) | 1;
 	else if (!throttled)
@@ -174,7 +176,8 @@ static size_t collect_fds(struct msghdr *msg, int *fds)
 }
 
 /* Reads and dispatches one packet. Returns 1 if there may be more, 0 if the socket is
- * drained, or -1 if the peer hung up or the connection broke. */
+ * drained or the peer has said its last word (c->closing is then set), or -1 if the
+ * connection broke. */
 static int read_one(struct client *c)
 {
 	static uint8_t buf[WIRE_PACKET_MAX + 1];
@@ -193,23 +196,24 @@ static int read_one(struct client *c)
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	size_t n_fds = collect_fds(&msg, fds);
-	/* A SEQPACKET read of 0 bytes is the peer's hangup: every packet carries a byte. */
+	/* A SEQPACKET read of 0 bytes is the peer's hangup (every packet carries a byte). Its
+	 * writing side may be all that closed: the replies already queued still go out. */
 	if (n == 0) {
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
-		return -1;
+		c->closing = true;
+		return 0;
 	}
 	c->srv->stats.requests++;
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+	/* The buffer has one byte more than a packet may: a packet that fills it is over. */
+	bool oversize = (msg.msg_flags & MSG_TRUNC) || n > WIRE_PACKET_MAX;
+	if (oversize || (msg.msg_flags & MSG_CTRUNC)) {
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
 		log_info("%s: %s; disconnecting", c->name,
-			 (msg.msg_flags & MSG_TRUNC) ? "packet over the size limit"
-						     : "too many descriptors");
-		client_send_error(c, 0, (msg.msg_flags & MSG_TRUNC) ? EMSGSIZE : EPROTO,
-				  (msg.msg_flags & MSG_TRUNC) ? "packet too large"
-							      : "too many descriptors",
-				  true);
+			 oversize ? "packet over the size limit" : "too many descriptors");
+		client_send_error(c, 0, oversize ? EMSGSIZE : EPROTO,
+				  oversize ? "packet too large" : "too many descriptors", true);
 		return 0;
 	}
 	handlers_dispatch(c, buf, (size_t)n, fds, n_fds);
@@ -220,12 +224,9 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 {
 	struct client *c = h->data;
 
-	if (status < 0 || (events & UV_DISCONNECT)) {
-		/* Read what is left first: a client may send its last requests and hang up. */
-		if (!(events & UV_READABLE) || status < 0) {
-			client_destroy(c);
-			return;
-		}
+	if (status < 0) {
+		client_destroy(c);
+		return;
 	}
 	if ((events & UV_READABLE) && !c->closing) {
 		for (int i = 0; i < READS_PER_WAKEUP && !c->closing; i++) {
@@ -238,12 +239,17 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 				break;
 		}
 	}
+	/* A hangup while we are not reading (throttled): nothing more will be read. */
+	if ((events & UV_DISCONNECT) && !(events & UV_READABLE))
+		c->closing = true;
 	pump(c);
 }
 
 static void update_poll(struct client *c)
 {
-	int events = UV_DISCONNECT;
+	/* A closing client is only written to: watching for its hangup, which stays signalled,
+	 * would wake the loop for nothing until the queue drains. */
+	int events = c->closing ? 0 : UV_DISCONNECT;
 
 	if (c->queue_head)
 		events |= UV_WRITABLE;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "wire.h"
 
 static struct test_daemon daemon_;
 
@@ -191,7 +192,7 @@ START_TEST(test_daemon_last_close_frees_memfd)
 	ck_assert_int_eq(mmapc_setitem(a, 0, 7), 0);
 	mmapc_close(a);
 	ck_assert_int_eq(mmapc_getitem(b, 0), 7);
-	mmapc_close(b);
+	mmapc_free(b);
 	/* The daemon's connection socket remains; the memfd and its read-only twin are gone. */
 	ck_assert_int_eq(daemon_fd_count(&daemon_), base + 1);
 	b = tag_map("life", 4096);
@@ -410,6 +411,62 @@ START_TEST(test_daemon_read_only_map_cannot_resize_or_write)
 }
 END_TEST
 
+/* ---- list and stat ------------------------------------------------------------------------ */
+
+START_TEST(test_daemon_list_and_stat)
+{
+	struct mmapc_options g = {.mode = 0644};
+	int r, fd;
+	mmapc_map *a = tag_map("alpha", 4096), *b = tag_map("beta", 8192);
+	mmapc_map *b2 = tag_map("beta", 0);
+	mmapc_map *c = tag_open_opts("Global\\gamma", 4096, MMAPC_ACCESS_DEFAULT, &g, &r);
+	ck_assert_ptr_nonnull(c);
+
+	int sock = daemon_connect(&daemon_);
+	struct wire_request req = {.id = 5, .op = WIRE_LIST};
+	struct wire_reply rep;
+	daemon_call(sock, &req, -1, &rep, &fd);
+	ck_assert_int_eq(rep.op, WIRE_LIST);
+	ck_assert_uint_eq(rep.id, 5);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_uint_eq(rep.n_tags, 3);
+	ck_assert(!rep.more);
+	bool seen_beta = false, seen_gamma = false;
+	for (size_t i = 0; i < rep.n_tags; i++) {
+		const struct wire_tag_info *t = &rep.tags[i];
+		if (!strcmp(t->name, "beta")) {
+			seen_beta = true;
+			ck_assert_uint_eq(t->holders, 2);
+			ck_assert_uint_eq(t->size, 8192);
+			ck_assert_uint_eq(t->mode, 0600);
+			ck_assert(!t->global);
+		}
+		if (!strcmp(t->name, "Global\\gamma")) {
+			seen_gamma = true;
+			ck_assert(t->global);
+			ck_assert_uint_eq(t->mode, 0644);
+		}
+	}
+	ck_assert(seen_beta && seen_gamma);
+	wire_reply_finish(&rep);
+
+	req = (struct wire_request){.id = 6, .op = WIRE_STAT};
+	daemon_call(sock, &req, -1, &rep, &fd);
+	ck_assert_int_eq(rep.op, WIRE_STAT);
+	ck_assert_uint_eq(rep.stats.tags, 3);
+	ck_assert_uint_eq(rep.stats.handles, 4);
+	ck_assert_uint_eq(rep.stats.bytes, 4096 + 8192 + 4096);
+	ck_assert_uint_ge(rep.stats.connections, 2);
+	ck_assert_uint_ge(rep.stats.requests, 5);
+	wire_reply_finish(&rep);
+	close(sock);
+	mmapc_free(a);
+	mmapc_free(b);
+	mmapc_free(b2);
+	mmapc_free(c);
+}
+END_TEST
+
 /* ---- quotas -------------------------------------------------------------------------------- */
 
 START_TEST(test_daemon_quotas)
@@ -608,6 +665,11 @@ Suite *daemon_suite(void)
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_add_test(tc, test_daemon_grow_shared_then_shrink_rules);
 	tcase_add_test(tc, test_daemon_read_only_map_cannot_resize_or_write);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("list");
+	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_test(tc, test_daemon_list_and_stat);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("quotas");

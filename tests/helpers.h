@@ -23,6 +23,7 @@ Suite *wire_suite(void);
 Suite *registry_suite(void);
 Suite *daemon_suite(void);
 Suite *badinput_suite(void);
+Suite *badwire_suite(void);
 Suite *security_suite(void);
 Suite *conn_suite(void);
 
@@ -72,7 +73,8 @@ void daemon_kill(struct test_daemon *d);
 /* Starts a new daemon on the same socket as d (after daemon_kill). */
 void daemon_restart(struct test_daemon *d, const char *const *args);
 
-/* How many descriptors the daemon has open now. */
+/* How many descriptors the daemon has open, once the count has settled (a connection just
+ * closed is reaped by the daemon's loop a moment later). */
 int daemon_fd_count(const struct test_daemon *d);
 
 /* One ping round trip on a new connection: 0 if the daemon answered correctly. */
@@ -81,6 +83,16 @@ int daemon_ping(const struct test_daemon *d);
 /* A SOCK_SEQPACKET connection to the daemon, for tests that speak the wire themselves;
  * a negative errno if it cannot connect. */
 int daemon_connect(const struct test_daemon *d);
+
+struct wire_request;
+struct wire_reply;
+
+/* One request and its reply on sock (from daemon_connect): sets req's version, sends it with
+ * send_fd attached (if >= 0), and decodes the reply into *rep (release with
+ * wire_reply_finish) with its descriptor, if any, in *ret_fd (else -1). Fails the test if no
+ * well-formed reply comes within 5 s. */
+void daemon_call(int sock, struct wire_request *req, int send_fd, struct wire_reply *rep,
+		 int *ret_fd);
 
 /* libmmapc internal (client/conn.c): closes this process's cached daemon connections. */
 void conn_disconnect_all(void);

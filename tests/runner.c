@@ -20,6 +20,7 @@ int main(void)
 	srunner_add_suite(sr, registry_suite());
 	srunner_add_suite(sr, daemon_suite());
 	srunner_add_suite(sr, badinput_suite());
+	srunner_add_suite(sr, badwire_suite());
 	srunner_add_suite(sr, security_suite());
 	srunner_add_suite(sr, conn_suite());
 	srunner_run_all(sr, CK_ENV);

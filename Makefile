@@ -92,7 +92,7 @@ $(MMAPD): $(B)/daemon/main.o $(DAEMON_CORE_OBJS) $(LIB_A)
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 # ---- tests -------------------------------------------------------------------------------
-TEST_SRCS = $(wildcard tests/check_*.c) tests/helpers.c tests/runner.c
+TEST_SRCS = $(wildcard tests/*.c)
 TEST_OBJS = $(TEST_SRCS:%.c=$(B)/%.o)
 TEST_BIN = $(B)/tests/run-tests
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "fdpass.h"
 #include "map.h"
 
 struct conn {
@@ -101,22 +102,10 @@ static int connect_locked(struct conn *c)
 static int send_packet(int fd, const uint8_t *buf, size_t len, int send_fd)
 {
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
+	union fdpass_control control;
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (send_fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &send_fd, sizeof(int));
-	}
+	fdpass_attach(&msg, &control, send_fd);
 	for (;;) {
 		if (sendmsg(fd, &msg, MSG_NOSIGNAL) >= 0)
 			return 0;
@@ -129,33 +118,22 @@ static int send_packet(int fd, const uint8_t *buf, size_t len, int send_fd)
  * Returns the packet's length or a negative errno. */
 static ssize_t recv_packet(int fd, uint8_t *buf, size_t cap, int *ret_fd)
 {
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
+	union fdpass_control control;
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	int fds[FDPASS_MAX];
 	ssize_t n;
 
+	fdpass_expect(&msg, &control);
 	do
 		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN ? -ETIMEDOUT : -errno;
 
-	int fds[2], n_fds = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k && n_fds < 2; i++)
-			memcpy(&fds[n_fds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-	}
+	size_t n_fds = fdpass_collect(&msg, fds);
 	if (n == 0 || n_fds > 1 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		for (int i = 0; i < n_fds; i++)
+		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
 		return n == 0 ? -ECONNRESET : -EPROTO;
 	}

@@ -10,13 +10,11 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fdpass.h"
 #include "log.h"
 
 /* Packets read per wakeup before the loop turns to other clients. */
 #define READS_PER_WAKEUP 16
-
-/* Descriptors one packet may carry before MSG_CTRUNC; no request carries more than one. */
-#define MAX_FDS_IN 4
 
 struct reply_packet {
 	struct reply_packet *next;
@@ -70,22 +68,10 @@ static int flush_queue(struct client *c)
 	while (c->queue_head) {
 		struct reply_packet *p = c->queue_head;
 		struct iovec iov = {.iov_base = p->data, .iov_len = p->len};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} control;
+		union fdpass_control control;
 		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
-		if (p->fd >= 0) {
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = sizeof(control.buf);
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &p->fd, sizeof(int));
-		}
+		fdpass_attach(&msg, &control, p->fd);
 		if (sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
@@ -160,42 +146,22 @@ void client_send_error(struct client *c, uint64_t id, int error, const char *mes
 		c->closing = true;
 }
 
-/* Collects the SCM_RIGHTS descriptors of a received message into fds. */
-static size_t collect_fds(struct msghdr *msg, int *fds)
-{
-	size_t n = 0;
-
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k && n < MAX_FDS_IN; i++)
-			memcpy(&fds[n++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-	}
-	return n;
-}
-
 /* Reads and dispatches one packet. Returns 1 if there may be more, 0 if the socket is
  * drained or the peer has said its last word (c->closing is then set), or -1 if the
  * connection broke. */
 static int read_one(struct client *c)
 {
 	static uint8_t buf[WIRE_PACKET_MAX + 1];
-	union {
-		char buf[CMSG_SPACE(MAX_FDS_IN * sizeof(int))];
-		struct cmsghdr align;
-	} control;
+	union fdpass_control control;
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf)};
-	int fds[MAX_FDS_IN];
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	int fds[FDPASS_MAX];
 
+	fdpass_expect(&msg, &control);
 	ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	size_t n_fds = collect_fds(&msg, fds);
+	size_t n_fds = fdpass_collect(&msg, fds);
 	/* A SEQPACKET read of 0 bytes is the peer's hangup (every packet carries a byte). Its
 	 * writing side may be all that closed: the replies already queued still go out. */
 	if (n == 0) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "fdpass.h"
 #include "wire.h"
 
 int fd_count(void)
@@ -226,41 +227,27 @@ void daemon_call(int sock, struct wire_request *req, int send_fd, struct wire_re
 		 int *ret_fd)
 {
 	static uint8_t buf[WIRE_PACKET_MAX];
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control = {0};
+	union fdpass_control control;
 	struct iovec iov = {.iov_base = buf};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	int fds[FDPASS_MAX];
 
 	req->version = WIRE_VERSION;
 	int n = wire_encode_request(req, buf, sizeof(buf));
 	ck_assert_int_gt(n, 0);
 	iov.iov_len = (size_t)n;
-	if (send_fd >= 0) {
-		msg.msg_control = control.b;
-		msg.msg_controllen = sizeof(control.b);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &send_fd, sizeof(int));
-	}
+	fdpass_attach(&msg, &control, send_fd);
 	ck_assert_int_eq(sendmsg(sock, &msg, MSG_NOSIGNAL), n);
 
 	struct pollfd p = {.fd = sock, .events = POLLIN};
 	ck_assert_msg(poll(&p, 1, 5000) == 1, "no reply within 5 s");
-	memset(&control, 0, sizeof(control));
 	iov.iov_len = sizeof(buf);
-	msg = (struct msghdr){.msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.b,
-			      .msg_controllen = sizeof(control.b)};
+	msg = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1};
+	fdpass_expect(&msg, &control);
 	ssize_t got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	ck_assert_int_gt(got, 0);
-	*ret_fd = -1;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
+	size_t n_fds = fdpass_collect(&msg, fds);
+	ck_assert_uint_le(n_fds, 1);
+	*ret_fd = n_fds ? fds[0] : -1;
 	ck_assert_int_eq(wire_decode_reply(buf, (size_t)got, rep), 0);
 }

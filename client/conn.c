@@ -21,11 +21,46 @@ struct conn {
 	pid_t pid;   /* the process that connected fd */
 	uint64_t generation;
 	uint64_t next_id;
-	char path[]; /* the socket's path */
+	uint8_t *buf; /* WIRE_PACKET_MAX bytes for packets, under lock */
+	char path[];  /* the socket's path */
 };
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct conn *conns;
+
+static void drop(struct conn *c);
+
+/* fork: no connection may be mid-request in the child (prepare takes every lock), and the
+ * child closes its copies of its parent's sockets at once, so that it never speaks for the
+ * parent and the parent's holds end when the parent does. */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&conns_lock);
+	for (struct conn *c = conns; c; c = c->next)
+		pthread_mutex_lock(&c->lock);
+}
+
+static void atfork_parent(void)
+{
+	for (struct conn *c = conns; c; c = c->next)
+		pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&conns_lock);
+}
+
+static void atfork_child(void)
+{
+	for (struct conn *c = conns; c; c = c->next) {
+		drop(c);
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&conns_lock);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
 
 const char *conn_default_path(void)
 {
@@ -41,18 +76,24 @@ int conn_get(const char *path, struct conn **ret)
 		path = conn_default_path();
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return -ENAMETOOLONG;
+	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&conns_lock);
 	for (c = conns; c; c = c->next)
 		if (!strcmp(c->path, path))
 			break;
 	if (!c) {
 		c = calloc(1, sizeof(*c) + strlen(path) + 1);
-		if (c) {
+		uint8_t *buf = c ? malloc(WIRE_PACKET_MAX) : NULL;
+		if (buf) {
 			pthread_mutex_init(&c->lock, NULL);
 			c->fd = -1;
+			c->buf = buf;
 			strcpy(c->path, path);
 			c->next = conns;
 			conns = c;
+		} else {
+			free(c);
+			c = NULL;
 		}
 	}
 	pthread_mutex_unlock(&conns_lock);
@@ -86,10 +127,12 @@ static int connect_locked(struct conn *c)
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
-		int r = -errno;
+	/* The timeouts come first: connect() to a daemon whose backlog is full waits for as
+	 * long as SO_SNDTIMEO allows, and then says EAGAIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = errno == EAGAIN ? -ETIMEDOUT : -errno;
 		close(fd);
 		return r;
 	}
@@ -147,22 +190,53 @@ static bool carries_fd(const struct wire_reply *rep)
 	return rep->op == WIRE_OPEN || (rep->op == WIRE_RESIZE && rep->replaced);
 }
 
-static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send_fd,
-		    const struct wire_request *req, struct wire_reply *rep, int *ret_fd)
+/* Sends a close for the handle of an open whose caller gave up waiting (a timeout): its
+ * reply, when it comes, is stale too and is discarded like this one was. */
+static void close_orphan(struct conn *c, uint64_t handle)
 {
-	uint8_t buf[WIRE_PACKET_MAX];
-	int fd = -1;
+	struct wire_request req = {.version = WIRE_VERSION, .id = ++c->next_id,
+				   .op = WIRE_CLOSE, .handle = handle};
+	uint8_t out[64];
+	int n = wire_encode_request(&req, out, sizeof(out));
+	if (n > 0)
+		send_packet(c->fd, out, (size_t)n, -1);
+}
 
-	int r = send_packet(c->fd, out, out_len, send_fd);
+/* Sends one request and waits for its reply, discarding the replies to earlier requests
+ * whose callers timed out. Sets *broken when the connection can no longer be trusted to be
+ * in step with the daemon (it went away, or said something undecodable). */
+static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send_fd,
+		    const struct wire_request *req, struct wire_reply *rep, int *ret_fd,
+		    bool *broken)
+{
+	int fd = -1, r = send_packet(c->fd, out, out_len, send_fd);
+
+	*broken = r < 0 && r != -ETIMEDOUT;
 	if (r < 0)
 		return r;
-	ssize_t n = recv_packet(c->fd, buf, sizeof(buf), &fd);
-	if (n < 0)
-		return (int)n;
-	r = wire_decode_reply(buf, (size_t)n, rep);
-	if (r == 0 && rep->id != req->id)
+	for (;;) {
+		ssize_t n = recv_packet(c->fd, c->buf, WIRE_PACKET_MAX, &fd);
+		if (n < 0) {
+			*broken = n != -ETIMEDOUT;
+			return (int)n;
+		}
+		r = wire_decode_reply(c->buf, (size_t)n, rep);
+		if (r == 0 && rep->id < req->id) {
+			if (rep->op == WIRE_OPEN)
+				close_orphan(c, rep->handle);
+			wire_reply_finish(rep);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		break;
+	}
+	if (r == 0 && rep->id != req->id) {
+		wire_reply_finish(rep);
 		r = -EPROTO;
+	}
 	if (r == 0 && rep->op == WIRE_NONE && rep->error) {
+		/* The daemon's refusal: the connection is fine, whatever the errno says. */
 		r = -rep->error;
 		wire_reply_finish(rep);
 		if (fd >= 0)
@@ -176,23 +250,18 @@ static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send
 	if (r < 0) {
 		if (fd >= 0)
 			close(fd);
+		*broken = true;
 		return r == -EBADMSG ? -EPROTO : r;
 	}
 	*ret_fd = fd;
 	return 0;
 }
 
-/* Errors after which the connection cannot be trusted to be in step with the daemon. */
-static bool broken(int r)
-{
-	return r == -EPROTO || r == -ECONNRESET || r == -ETIMEDOUT || r == -EPIPE ||
-	       r == -ENOTCONN;
-}
-
 int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int send_fd,
 	      struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation)
 {
-	uint8_t out[WIRE_PACKET_MAX];
+	uint8_t out[1024]; /* requests are small: a name and a few numbers */
+	bool broken;
 	int r;
 
 	pthread_mutex_lock(&c->lock);
@@ -213,8 +282,8 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 		r = wire_encode_request(req, out, sizeof(out));
 		if (r < 0)
 			break;
-		r = exchange(c, out, (size_t)r, send_fd, req, rep, ret_fd);
-		if (!broken(r))
+		r = exchange(c, out, (size_t)r, send_fd, req, rep, ret_fd, &broken);
+		if (!broken)
 			break;
 		drop(c);
 		/* A request the daemon never received (it went away before we sent) is safe to
@@ -222,6 +291,9 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 		if (attempt > 0 || generation || (r != -EPIPE && r != -ENOTCONN))
 			break;
 	}
+	/* However the daemon went away, the caller hears that it did. */
+	if (r == -EPIPE || r == -ENOTCONN)
+		r = -ECONNRESET;
 	if (r == 0 && ret_generation)
 		*ret_generation = c->generation;
 	pthread_mutex_unlock(&c->lock);

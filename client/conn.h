@@ -10,10 +10,15 @@
  * a daemon restart every handle is gone. Such maps keep working as memory; whatever needs
  * the daemon re-claims the tag by name first (tag.c).
  *
- * Fork: a child never uses its parent's socket (it would act on the parent's handles); the
- * first call in the child closes its copy and connects anew. Restart: a request that cannot
- * be sent because the daemon went away is sent once more on a new connection; one whose
- * reply is lost fails with -ECONNRESET and the next call reconnects.
+ * Fork: a child never uses its parent's socket (it would act on the parent's handles): a
+ * pthread_atfork handler closes the child's copies at once, and the first call in the child
+ * connects anew. Restart: a request that cannot be sent because the daemon went away is
+ * sent once more on a new connection; one whose reply is lost fails with -ECONNRESET and the
+ * next call reconnects.
+ *
+ * Timeouts: a call that times out leaves the connection (and every hold on it) as it is; the
+ * late reply is recognised by its id and discarded by the next call, and if it was an open's,
+ * the hold it brought is closed again.
  *
  * Not here: the wire encoding (proto/wire.c), what requests mean (tag.c).
  */
@@ -45,8 +50,8 @@ int conn_get(const char *path, struct conn **ret);
  * wire_reply_finish), its descriptor, if any, in *ret_fd (else -1), the generation in
  * *ret_generation, and the return value is 0; a daemon's refusal is returned as its negative
  * errno, with nothing to release. Connection failures: -ENOENT or -ECONNREFUSED (no daemon),
- * -ECONNRESET (the daemon went away mid-call), -ETIMEDOUT, -EPROTO (a reply that breaks the
- * protocol: the connection is dropped). */
+ * -ECONNRESET (the daemon went away), -ETIMEDOUT (no answer in time; the connection stays),
+ * -EPROTO (a reply that breaks the protocol: the connection is dropped). */
 int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int send_fd,
 	      struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation);
 

@@ -114,7 +114,7 @@ static int new_memfd(int64_t length)
 		close(fd);
 		return r;
 	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
 		int r = -errno;
 		close(fd);
 		return r;
@@ -146,6 +146,10 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 		return -EINVAL;
 	if (length < 0 || offset < 0)
 		return -EOVERFLOW;
+#if SIZE_MAX < INT64_MAX
+	if ((uint64_t)length > SIZE_MAX)
+		return -ENOMEM;
+#endif
 	flags = opts->flags ? opts->flags : MAP_SHARED;
 	prot = opts->prot ? opts->prot : DEFAULT_PROT;
 	r = resolve_access(access, &flags, &prot, &access);
@@ -163,6 +167,8 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 	}
 	if (opts->tagname) {
 		/* A shared writable view needs a writable hold; a private one never writes back. */
+		if (fileno < -1)
+			return -EBADF;
 		bool writable = (flags & MAP_TYPE) == MAP_SHARED && (prot & PROT_WRITE);
 		if (offset % sysconf(_SC_PAGESIZE))
 			return -EINVAL;
@@ -290,7 +296,8 @@ MMAPC_EXPORT int64_t mmapc_size(mmapc_map *m)
 
 /* Makes the memory object behind an anonymous map at least size bytes long. Another holder
  * may grow it at the same time: if our ftruncate would shrink what it grew, the seal refuses
- * (EPERM) and the object is already long enough. */
+ * (EPERM) and the object is already long enough (so the size must have changed, else the
+ * EPERM is real). */
 static int grow_memfd(int fd, int64_t size)
 {
 	struct stat st;
@@ -304,6 +311,11 @@ static int grow_memfd(int fd, int64_t size)
 			return 0;
 		if (errno != EPERM)
 			return errno == EFBIG ? -ENOMEM : -errno;
+		struct stat now;
+		if (fstat(fd, &now) < 0)
+			return -errno;
+		if (now.st_size == st.st_size)
+			return -EPERM;
 	}
 }
 
@@ -336,20 +348,33 @@ static int resize_locked(mmapc_map *m, int64_t newsize)
 		return -EINVAL;
 	if (m->access != MMAPC_ACCESS_WRITE && m->access != MMAPC_ACCESS_DEFAULT)
 		return -EACCES;
+	if (m->tag && !m->tag->writable)
+		return -EACCES;
 	if (newsize <= 0)
 		return -EINVAL;
+#if SIZE_MAX < INT64_MAX
+	if ((uint64_t)newsize > SIZE_MAX)
+		return -ENOMEM;
+#endif
 	if (m->tag)
 		return tag_resize(m, newsize);
 
-	/* The mapping moves first, so that a size the address space cannot hold changes
-	 * nothing; if the object then cannot follow, the mapping goes back (a shrinking mremap
-	 * cannot fail). Unlike Python, a failed resize never leaves a half-done change. */
+	/* Unlike Python, a failed resize never leaves a half-done change. Growth moves the
+	 * mapping first, so that a size the address space cannot hold changes nothing, and if
+	 * the object then cannot follow, the mapping goes back (a shrinking mremap cannot fail).
+	 * A shrink changes the object first, so that if it cannot (a read-only file), the map is
+	 * untouched. */
 	size_t old = m->len;
-	int r = map_remap(m, (size_t)newsize);
+	int r;
+	if ((size_t)newsize < old) {
+		r = resize_object(m, newsize);
+		return r < 0 ? r : map_remap(m, (size_t)newsize);
+	}
+	r = map_remap(m, (size_t)newsize);
 	if (r < 0)
 		return r;
 	r = resize_object(m, newsize);
-	if (r < 0 && (size_t)newsize > old)
+	if (r < 0)
 		map_remap(m, old);
 	return r;
 }

@@ -66,9 +66,14 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 	t->created = rep.created;
 	t->writable = rep.writable;
 	if (*length == 0) {
-		/* All of the tag past the offset, which must leave something to map. */
-		if (rep.size <= (uint64_t)offset || rep.size - (uint64_t)offset > INT64_MAX) {
-			r = -EINVAL;
+		/* All of the tag past the offset, which must leave something to map: a view
+		 * that starts at or past the end does not fit the tag. */
+		if (rep.size <= (uint64_t)offset) {
+			r = -EFBIG;
+			goto fail_held;
+		}
+		if (rep.size - (uint64_t)offset > SIZE_MAX / 2) {
+			r = -ENOMEM;
 			goto fail_held;
 		}
 		*length = (int64_t)(rep.size - (uint64_t)offset);
@@ -159,11 +164,28 @@ static int request_resize(mmapc_map *m, int64_t newsize, struct wire_reply *rep,
 	return r;
 }
 
+/* The size of the memory object behind m now, or a negative errno. */
+static int64_t object_size(const mmapc_map *m)
+{
+	struct stat st;
+	return fstat(m->fd, &st) < 0 ? -errno : st.st_size;
+}
+
 int tag_resize(mmapc_map *m, int64_t newsize)
 {
 	struct wire_reply rep;
 	size_t old = m->len;
 	int fd = -1, r;
+
+	if (!m->tag->writable)
+		return -EACCES;
+	/* Growing this view within what the tag already has (another holder grew it) is an
+	 * adoption: nothing changes in the daemon's eyes. */
+	int64_t have = object_size(m);
+	if (have < 0)
+		return (int)have;
+	if ((size_t)newsize > old && newsize <= have - m->offset)
+		return map_remap(m, (size_t)newsize);
 
 	/* Room for growth is made first, so that a size this process cannot map never reaches
 	 * the daemon (where every holder would see it); it is given back if the daemon says no. */
@@ -182,18 +204,19 @@ int tag_resize(mmapc_map *m, int64_t newsize)
 	if (fd < 0)
 		return (size_t)newsize == m->len ? 0 : map_remap(m, (size_t)newsize);
 
-	/* The daemon moved the contents to a new, smaller memfd (we were its only holder): map
-	 * that one in place of the old. */
-	void *p = mmap(NULL, (size_t)newsize, m->prot, m->flags, fd, m->offset);
+	/* The daemon moved the contents to a new, smaller memfd (we were its only holder). Map
+	 * it over the start of the old mapping, which is larger, so that this cannot fail for
+	 * want of address space and the map never stays on the orphaned memfd; then give back
+	 * the rest. */
+	void *p = mmap(m->data, (size_t)newsize, m->prot, m->flags | MAP_FIXED, fd, m->offset);
 	if (p == MAP_FAILED) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
-	munmap(m->data, m->len);
+	munmap(m->data + newsize, m->len - (size_t)newsize);
 	close(m->fd);
 	m->fd = fd;
-	m->data = p;
 	m->len = (size_t)newsize;
 	return 0;
 }

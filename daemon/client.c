@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ struct reply_packet {
 	uint8_t data[];
 };
 
-static void update_poll(struct client *c);
+static int update_poll(struct client *c);
 
 static void poll_close_cb(uv_handle_t *h)
 {
@@ -104,7 +105,14 @@ static bool pump(struct client *c)
 		c->throttled_since = uv_now(c->srv->loop) | 1;
 	else if (!throttled)
 		c->throttled_since = 0;
-	update_poll(c);
+	/* A connection the loop cannot watch would hold its tags for ever: let it go. */
+	int r = update_poll(c);
+	if (r < 0) {
+		log_warning("%s: cannot watch the connection (%s); disconnecting", c->name,
+			    uv_strerror(r));
+		client_destroy(c);
+		return false;
+	}
 	return true;
 }
 
@@ -146,6 +154,17 @@ void client_send_error(struct client *c, uint64_t id, int error, const char *mes
 		c->closing = true;
 }
 
+/* Whether this process is at its descriptor limit (a descriptor passed to it was dropped
+ * for want of room rather than because the peer sent too many). */
+static bool out_of_descriptors(void)
+{
+	int fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE;
+	close(fd);
+	return false;
+}
+
 /* Reads and dispatches one packet. Returns 1 if there may be more, 0 if the socket is
  * drained or the peer has said its last word (c->closing is then set), or -1 if the
  * connection broke. */
@@ -173,6 +192,17 @@ static int read_one(struct client *c)
 	c->srv->stats.requests++;
 	/* The buffer has one byte more than a packet may: a packet that fills it is over. */
 	bool oversize = (msg.msg_flags & MSG_TRUNC) || n > WIRE_PACKET_MAX;
+	if (!oversize && (msg.msg_flags & MSG_CTRUNC) && out_of_descriptors()) {
+		/* The kernel dropped what we had no room for: the client did nothing wrong. */
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		struct wire_request req;
+		int r = wire_decode_request(buf, (size_t)n, &req);
+		log_warning("%s: out of descriptors: refused a request", c->name);
+		client_send_error(c, r == 0 ? req.id : 0, EMFILE, "the daemon is out of descriptors",
+				  false);
+		return 1;
+	}
 	if (oversize || (msg.msg_flags & MSG_CTRUNC)) {
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
@@ -205,27 +235,27 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 				break;
 		}
 	}
-	/* A hangup while we are not reading (throttled): nothing more will be read. */
-	if ((events & UV_DISCONNECT) && !(events & UV_READABLE))
-		c->closing = true;
+	/* The peer has shut its writing side (or gone): what it sent before is still read, once
+	 * it is no longer throttled, and the read that returns 0 ends the connection. The
+	 * hangup stays signalled, so it is not watched for any more. */
+	if (events & UV_DISCONNECT)
+		c->peer_done = true;
 	pump(c);
 }
 
-static void update_poll(struct client *c)
+static int update_poll(struct client *c)
 {
-	/* A closing client is only written to: watching for its hangup, which stays signalled,
-	 * would wake the loop for nothing until the queue drains. */
-	int events = c->closing ? 0 : UV_DISCONNECT;
+	int events = c->closing || c->peer_done ? 0 : UV_DISCONNECT;
 
 	if (c->queue_head)
 		events |= UV_WRITABLE;
 	if (!c->closing && c->queued < c->srv->limits.max_queued)
 		events |= UV_READABLE;
 	/* Every change is an epoll_ctl; most replies leave the set as it was. */
-	if (events != c->poll_events) {
-		c->poll_events = events;
-		uv_poll_start(&c->poll, events, poll_cb);
-	}
+	if (events == c->poll_events)
+		return 0;
+	c->poll_events = events;
+	return events ? uv_poll_start(&c->poll, events, poll_cb) : uv_poll_stop(&c->poll);
 }
 
 static int read_peer(struct client *c)
@@ -289,12 +319,11 @@ int client_create(struct server *srv, int fd)
 	srv->clients = c;
 	srv->stats.connections++;
 	log_debug("%s: connected", c->name);
-	update_poll(c);
-	return 0;
+	return pump(c) ? 0 : -EIO;
 }
 
 /* Handles: slot index in the low 32 bits (plus one, so 0 is never a handle), the slot's
- * generation in the high 32. */
+ * generation (1 to 2^31 - 1) in the high 32, so that a handle is never negative. */
 int64_t client_handle_add(struct client *c, struct tag *tag, bool writable)
 {
 	if (c->n_handles >= c->srv->limits.max_handles)
@@ -315,7 +344,8 @@ int64_t client_handle_add(struct client *c, struct tag *tag, bool writable)
 	c->free_head = slot->next_free;
 	slot->tag = tag;
 	slot->writable = writable;
-	slot->generation++;
+	/* 31 bits, never 0: a handle is then always positive as an int64_t. */
+	slot->generation = (slot->generation % 0x7fffffff) + 1;
 	c->n_handles++;
 	c->srv->stats.handles++;
 	return (int64_t)(((uint64_t)slot->generation << 32) | (i + 1));

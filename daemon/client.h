@@ -4,7 +4,9 @@
  * at most a few per wakeup so one busy client cannot starve the others. A packet that was
  * truncated (MSG_TRUNC: larger than WIRE_PACKET_MAX) or whose descriptors were (MSG_CTRUNC)
  * is a protocol error: every descriptor that arrived is closed, an error reply is queued and
- * the connection is closed once it has been sent (or at once if it cannot be).
+ * the connection is closed once it has been sent (or at once if it cannot be). The one
+ * exception is MSG_CTRUNC while the daemon itself is out of descriptors: that request is
+ * refused with EMFILE and the connection stays.
  *
  * Sending: replies are queued. Each queued reply owns the descriptor it carries (a dup made
  * for it) until sendmsg has passed it to the kernel, and closes it if the client goes away
@@ -54,6 +56,7 @@ struct client {
 	unsigned int queued;
 	uint64_t throttled_since; /* uv_now() when throttling began, or 0 */
 	bool closing;             /* hang up once the queue is empty */
+	bool peer_done;           /* the peer shut its writing side: read to the end, then close */
 
 	struct handle_slot *slots;
 	uint32_t n_slots, free_head, n_handles;

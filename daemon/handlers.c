@@ -123,6 +123,18 @@ static int run(struct client *c, const struct wire_request *req, int file_fd,
 	}
 }
 
+/* The tag name as it may appear in a log line: a client chooses it, so anything but plain
+ * printable ASCII (a newline and a forged "<2>" priority, say) is shown as '?'. */
+static const char *loggable(const char *name, char *buf, size_t cap)
+{
+	size_t i = 0;
+
+	for (; name[i] && i + 1 < cap; i++)
+		buf[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
 static const char *describe(int error)
 {
 	switch (error) {
@@ -165,12 +177,15 @@ void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int 
 		r = run(c, &req, wants_fd ? fds[0] : -1, &rep, &fd);
 	}
 
+	char name[64];
 	if (r < 0) {
-		log_info("%s: %s %s: %s", c->name, wire_op_name(req.op), req.name, describe(-r));
+		log_info("%s: %s %s: %s", c->name, wire_op_name(req.op),
+			 loggable(req.name, name, sizeof(name)), describe(-r));
 		client_send_error(c, req.id, -r, describe(-r), false);
 		return;
 	}
-	log_debug("%s: %s %s: ok", c->name, wire_op_name(req.op), req.name);
+	log_debug("%s: %s %s: ok", c->name, wire_op_name(req.op),
+		  loggable(req.name, name, sizeof(name)));
 	rep.id = req.id;
 	rep.op = req.op;
 	client_send(c, &rep, fd);

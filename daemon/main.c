@@ -129,7 +129,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	unsigned int mode;
+	unsigned int mode = 0;
 	int c;
 	bool ok = true;
 
@@ -224,7 +224,13 @@ static int listen_on(const char *path, mode_t mode)
 		if (errno != EADDRINUSE)
 			goto fail;
 		/* Something is there. A socket nobody answers on was left by a dead daemon and is
-		 * replaced; a live one, or anything that is not a socket, is left alone. */
+		 * replaced; a live one, or anything that is not a socket (connect() says
+		 * ECONNREFUSED for a regular file too), is left alone. */
+		struct stat st;
+		if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+			close(fd);
+			return -EADDRINUSE;
+		}
 		int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 		int refused = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 			      errno == ECONNREFUSED;
@@ -303,7 +309,8 @@ int main(int argc, char **argv)
 		fd = listen_on(o.socket_path, o.socket_mode);
 	if (fd < 0) {
 		log_error("cannot listen on %s: %s", o.socket_path,
-			  fd == -EADDRINUSE ? "another mmapd is running there" : strerror(-fd));
+			  fd == -EADDRINUSE ? "another mmapd, or something that is not a socket, is there"
+					    : strerror(-fd));
 		return 1;
 	}
 	r = registry_create(&reg, &o.reg);

@@ -29,7 +29,15 @@ void server_default_limits(struct server_limits *ret)
 static void shed_connection(struct server *srv)
 {
 	if (srv->reserve_fd < 0)
+		srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (srv->reserve_fd < 0) {
+		/* Not even the reserve: stop accepting until the sweep finds room again, rather
+		 * than spin on a listening socket that stays readable. */
+		uv_poll_stop(&srv->listen_poll);
+		srv->accept_paused = true;
+		log_warning("out of descriptors: not accepting connections for now");
 		return;
+	}
 	close(srv->reserve_fd);
 	int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd >= 0)
@@ -72,6 +80,11 @@ static void sweep_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
 	uint64_t now = uv_now(srv->loop), limit = srv->limits.throttle_seconds * 1000ull;
+
+	if (srv->accept_paused) {
+		srv->accept_paused = false;
+		uv_poll_start(&srv->listen_poll, UV_READABLE, listen_cb);
+	}
 
 	for (struct client *c = srv->clients, *next; c; c = next) {
 		next = c->next;

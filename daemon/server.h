@@ -39,6 +39,7 @@ struct server {
 	uv_poll_t listen_poll;
 	uv_timer_t sweep;
 	int reserve_fd;  /* /dev/null, given up to accept-and-close at EMFILE */
+	bool accept_paused; /* out of descriptors, reserve included: the sweep resumes */
 	struct client *clients; /* a doubly linked list through client->next/prev */
 	struct wire_stats stats;
 	uint64_t dropped; /* connections refused or cut */

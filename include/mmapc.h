@@ -303,9 +303,11 @@ int64_t mmapc_size(mmapc_map *m);
  *     so that no other holder can fault, and mmapc_size still shows its larger size (so a
  *     map that grows back within it sees the bytes that are still there);
  *   tagged: the tag becomes offset + newsize bytes, through the daemon. Growth is seen by
- *     every holder in mmapc_size, and each adopts it with its own resize. A shrink is
- *     refused with -EBUSY while another holder exists; the only holder's shrink moves the
- *     contents to a new, smaller memory object. -EDQUOT if growth passes a quota; -ESTALE
+ *     every holder in mmapc_size, and each adopts it with its own resize (to
+ *     mmapc_size(m) - mmapc_offset(m), or any size up to that, which asks nothing of the
+ *     daemon). A shrink of the tag is refused with -EBUSY while another holder exists; the
+ *     only holder's shrink moves the contents to a new, smaller memory object (so a forked
+ *     child that inherited the map, which holds nothing itself, keeps the old one). -EDQUOT if growth passes a quota; -ESTALE
  *     if the map outlived its hold (inherited across fork, or from before a daemon restart)
  *     and the tag's name no longer leads to its memory.
  * The position is not changed, so it may be past the end afterwards. A failed resize changes

@@ -144,8 +144,11 @@ START_TEST(test_daemon_view_at_offset)
 	mmapc_free(window);
 	/* An unaligned offset is refused before the daemon is asked. */
 	ck_assert_int_eq(mmapc_open(&window, -1, 100, MMAPC_ACCESS_DEFAULT, 100, &o), -EINVAL);
-	/* A view past the end of the tag is refused. */
+	/* A view past the end of the tag is refused, whether it names a length or not. */
 	ck_assert_int_eq(mmapc_open(&window, -1, 4096, MMAPC_ACCESS_DEFAULT, 3 * 4096, &o), -EFBIG);
+	ck_assert_int_eq(mmapc_open(&window, -1, 0, MMAPC_ACCESS_DEFAULT, 3 * 4096, &o), -EFBIG);
+	/* A descriptor below -1 is no descriptor at all, not "anonymous". */
+	ck_assert_int_eq(mmapc_open(&window, -2, 4096, MMAPC_ACCESS_DEFAULT, 0, &o), -EBADF);
 	(void)r;
 	mmapc_free(whole);
 }
@@ -349,6 +352,9 @@ static int child_adopts_growth(void *arg)
 		return 11;
 	if (mmapc_size(m) != 1 << 20)
 		return 12;
+	/* Adopting part of the growth is fine too, and asks nothing of the daemon. */
+	if (mmapc_resize(m, 1 << 19) != 0 || mmapc_len(m) != 1 << 19)
+		return 15;
 	if (mmapc_resize(m, 1 << 20) != 0 || mmapc_getitem(m, (1 << 20) - 1) != 0x77)
 		return 13;
 	/* Shrinking under another holder is refused. */
@@ -404,10 +410,171 @@ START_TEST(test_daemon_read_only_map_cannot_resize_or_write)
 	ck_assert_ptr_nonnull(ro);
 	ck_assert_int_eq(mmapc_write_byte(ro, 1), -EACCES);
 	ck_assert_int_eq(mmapc_resize(ro, 8192), -EACCES);
+	/* A read-only hold is refused before the size is looked at. */
+	ck_assert_int_eq(mmapc_resize(ro, 0), -EACCES);
+	/* So is a shared map whose hold is read-only for another reason: MAP_PRIVATE. */
+	struct mmapc_options priv = {.flags = MAP_PRIVATE, .tagname = "ro"};
+	mmapc_map *cow;
+	ck_assert_int_eq(mmapc_open(&cow, -1, 0, MMAPC_ACCESS_DEFAULT, 0, &priv), 0);
+	ck_assert_int_eq(mmapc_setitem(cow, 0, 9), 0);
+	ck_assert_int_eq(mmapc_resize(cow, 8192), -EACCES);
+	ck_assert_int_eq(mmapc_getitem(w, 0), 0);
+	mmapc_free(cow);
 	mmapc_setitem(w, 0, 3);
 	ck_assert_int_eq(mmapc_getitem(ro, 0), 3);
 	mmapc_free(ro);
 	mmapc_free(w);
+}
+END_TEST
+
+/* ---- the daemon's own start-up ------------------------------------------------------------ */
+
+START_TEST(test_daemon_socket_path_not_a_socket_left_alone)
+{
+	char path[] = "/tmp/mmapd-notasocket-XXXXXX";
+	int fd = mkstemp(path), status;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *bin = getenv("MMAPD_BIN") ? getenv("MMAPD_BIN") : "build/mmapd";
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		execl(bin, bin, "--socket", path, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	/* The file is still there, and still a file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(file_size(fd), 8);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+/* ---- holds across fork and timeouts -------------------------------------------------------- */
+
+static int parent_then_exit(void *arg)
+{
+	int *ready = arg;
+	int r;
+	mmapc_map *m = tag_open_opts("orphaned", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	if (!m)
+		return 10;
+	/* A worker that never calls the library, and outlives us. */
+	pid_t worker = fork();
+	if (worker == 0) {
+		sleep(30);
+		_exit(0);
+	}
+	if (write(ready[1], &worker, sizeof(worker)) != sizeof(worker))
+		return 11;
+	return 0; /* exit holding the tag, without closing it */
+}
+
+START_TEST(test_daemon_forked_worker_does_not_keep_parent_holds)
+{
+	int ready[2];
+	pid_t worker;
+
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	ck_assert_int_eq(in_child(parent_then_exit, ready), 0);
+	ck_assert_int_eq(read(ready[0], &worker, sizeof(worker)), sizeof(worker));
+	/* The parent is gone; its worker lives on, but never held the parent's socket. */
+	int r = -1;
+	mmapc_map *m = NULL;
+	for (int i = 0; i < 200; i++) {
+		m = tag_open_opts("orphaned", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+		ck_assert_ptr_nonnull(m);
+		if (mmapc_created(m) == 1)
+			break;
+		mmapc_free(m);
+		m = NULL;
+		usleep(10000);
+	}
+	ck_assert_msg(m, "the tag outlived its only holder while a forked worker lived");
+	mmapc_free(m);
+	kill(worker, SIGKILL);
+	waitpid(worker, NULL, 0);
+	close(ready[0]);
+	close(ready[1]);
+}
+END_TEST
+
+START_TEST(test_daemon_timeout_keeps_holds)
+{
+	/* The timeout is read when the connection is made, which this open does. */
+	setenv("MMAPC_TIMEOUT_MS", "300", 1);
+	mmapc_map *m = tag_map("kept", 4096);
+	ck_assert_int_eq(mmapc_write(m, "hello", 5), 5);
+
+	/* A daemon that stops answering for a while: calls time out, holds stay. */
+	kill(daemon_.pid, SIGSTOP);
+	ck_assert_int_eq(mmapc_unlink("whatever", NULL), -ETIMEDOUT);
+	struct mmapc_options o = {.tagname = "late"};
+	mmapc_map *late = NULL;
+	ck_assert_int_eq(mmapc_open(&late, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o), -ETIMEDOUT);
+	kill(daemon_.pid, SIGCONT);
+
+	/* The next call skips the late replies (and gives back the late open's hold). */
+	mmapc_map *again = tag_map("kept", 0);
+	ck_assert_int_eq(mmapc_created(again), 0);
+	ck_assert_int_eq(mmapc_getitem(again, 4), 'o');
+	ck_assert_int_eq(mmapc_resize(m, 8192), 0);
+	mmapc_free(again);
+	late = tag_map("late", 4096);
+	ck_assert_int_eq(mmapc_created(late), 1);
+	mmapc_free(late);
+	mmapc_free(m);
+	unsetenv("MMAPC_TIMEOUT_MS");
+}
+END_TEST
+
+START_TEST(test_daemon_out_of_descriptors_refuses_request_keeps_client)
+{
+	struct test_daemon lim;
+	char content[4096] = {0};
+	struct mmapc_options o = {.tagname = "lim-file"};
+	mmapc_map *maps[64], *f = NULL;
+	int n = 0, r = 0, file = tmpfile_with(content, sizeof(content), O_RDWR);
+
+	daemon_start_limited(&lim, NULL, 24);
+	/* Fill the daemon's descriptor table with tags. */
+	for (; n < 64; n++) {
+		char name[16];
+		snprintf(name, sizeof(name), "lim-%d", n);
+		maps[n] = tag_open_opts(name, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+		if (!maps[n])
+			break;
+	}
+	ck_assert_int_lt(n, 64);
+	ck_assert_int_eq(r, -EMFILE);
+	/* Idle connections take whatever slot is left (the daemon sheds the ones it has no
+	 * room for), so that the next descriptor sent cannot even be received. */
+	int idle[3];
+	for (int i = 0; i < 3; i++)
+		idle[i] = daemon_connect(&lim);
+	ck_assert_int_eq(daemon_ping(&lim), -EPROTO); /* no room for another client */
+	/* A file handed over now is dropped by the kernel (MSG_CTRUNC): the request is
+	 * refused with EMFILE, and the connection stays. */
+	ck_assert_int_eq(mmapc_open(&f, file, 0, MMAPC_ACCESS_DEFAULT, 0, &o), -EMFILE);
+	for (int i = 0; i < 3; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);
+	ck_assert_int_eq(mmapc_resize(maps[0], 8192), 0);
+	mmapc_free(maps[--n]);
+	mmapc_free(maps[--n]);
+	ck_assert_int_eq(mmapc_open(&f, file, 0, MMAPC_ACCESS_DEFAULT, 0, &o), 0);
+	mmapc_free(f);
+	while (n > 0)
+		mmapc_free(maps[--n]);
+	close(file);
+	daemon_stop(&lim);
 }
 END_TEST
 
@@ -665,6 +832,17 @@ Suite *daemon_suite(void)
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_add_test(tc, test_daemon_grow_shared_then_shrink_rules);
 	tcase_add_test(tc, test_daemon_read_only_map_cannot_resize_or_write);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("startup");
+	tcase_add_test(tc, test_daemon_socket_path_not_a_socket_left_alone);
+	tcase_add_test(tc, test_daemon_out_of_descriptors_refuses_request_keeps_client);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("holds");
+	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_test(tc, test_daemon_forked_worker_does_not_keep_parent_holds);
+	tcase_add_test(tc, test_daemon_timeout_keeps_holds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("list");

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -162,6 +163,9 @@ static void spawn(struct test_daemon *d, const char *const *args)
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
+		struct rlimit rl = {.rlim_cur = (rlim_t)d->nofile, .rlim_max = (rlim_t)d->nofile};
+		if (d->nofile > 0 && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(126);
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -182,6 +186,12 @@ static void spawn(struct test_daemon *d, const char *const *args)
 
 void daemon_start(struct test_daemon *d, const char *const *args)
 {
+	daemon_start_limited(d, args, 0);
+}
+
+void daemon_start_limited(struct test_daemon *d, const char *const *args, int nofile)
+{
+	d->nofile = nofile;
 	snprintf(d->dir, sizeof(d->dir), "/tmp/mmapd-test-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(d->dir));
 	chmod(d->dir, 0755);

@@ -26,6 +26,10 @@ Suite *badinput_suite(void);
 Suite *badwire_suite(void);
 Suite *security_suite(void);
 Suite *conn_suite(void);
+Suite *registry_life_suite(void);
+Suite *memops_suite(void);
+Suite *wire_decode_suite(void);
+Suite *registry_list_suite(void);
 
 /* A test case with the descriptor-leak fixture and a timeout suited to this machine. */
 TCase *tcase_new(const char *name);
@@ -52,6 +56,7 @@ mmapc_map *anon_map(int64_t n);
  * socket in a fresh temporary directory. */
 struct test_daemon {
 	pid_t pid;
+	int nofile; /* the daemon's descriptor limit (soft and hard), or 0 for this process's */
 	char dir[64];
 	char socket[128];
 };
@@ -61,6 +66,9 @@ struct test_daemon {
  * children) uses it. The socket is mode 0666 and the directory 0755, so that tests may
  * connect as other users. */
 void daemon_start(struct test_daemon *d, const char *const *args);
+
+/* daemon_start with the daemon's descriptor limit set to nofile. */
+void daemon_start_limited(struct test_daemon *d, const char *const *args, int nofile);
 
 /* Drops libmmapc's cached connections in this process (so the descriptor check does not
  * count them), stops the daemon with SIGTERM, asserts that it exited 0, removes the

@@ -17,8 +17,8 @@
 struct conn {
 	struct conn *next;
 	pthread_mutex_t lock;
-	int fd;      /* -1 when not connected */
-	pid_t pid;   /* the process that connected fd */
+	int fd;    /* -1 when not connected */
+	pid_t pid; /* the process that connected fd */
 	uint64_t generation;
 	uint64_t next_id;
 	uint8_t *buf; /* WIRE_PACKET_MAX bytes for packets, under lock */
@@ -194,8 +194,8 @@ static bool carries_fd(const struct wire_reply *rep)
  * reply, when it comes, is stale too and is discarded like this one was. */
 static void close_orphan(struct conn *c, uint64_t handle)
 {
-	struct wire_request req = {.version = WIRE_VERSION, .id = ++c->next_id,
-				   .op = WIRE_CLOSE, .handle = handle};
+	struct wire_request req = {
+	        .version = WIRE_VERSION, .id = ++c->next_id, .op = WIRE_CLOSE, .handle = handle};
 	uint8_t out[64];
 	int n = wire_encode_request(&req, out, sizeof(out));
 	if (n > 0)
@@ -206,8 +206,8 @@ static void close_orphan(struct conn *c, uint64_t handle)
  * whose callers timed out. Sets *broken when the connection can no longer be trusted to be
  * in step with the daemon (it went away, or said something undecodable). */
 static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send_fd,
-		    const struct wire_request *req, struct wire_reply *rep, int *ret_fd,
-		    bool *broken)
+                    const struct wire_request *req, struct wire_reply *rep, int *ret_fd,
+                    bool *broken)
 {
 	int fd = -1, r = send_packet(c->fd, out, out_len, send_fd);
 
@@ -258,7 +258,7 @@ static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send
 }
 
 int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int send_fd,
-	      struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation)
+              struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation)
 {
 	uint8_t out[1024]; /* requests are small: a name and a few numbers */
 	bool broken;

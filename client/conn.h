@@ -53,6 +53,6 @@ int conn_get(const char *path, struct conn **ret);
  * -ECONNRESET (the daemon went away), -ETIMEDOUT (no answer in time; the connection stays),
  * -EPROTO (a reply that breaks the protocol: the connection is dropped). */
 int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int send_fd,
-	      struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation);
+              struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation);
 
 #endif

@@ -132,8 +132,8 @@ static mmapc_map *map_new(void)
 	return m;
 }
 
-MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int access,
-			    int64_t offset, const struct mmapc_options *opts)
+MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int access, int64_t offset,
+                            const struct mmapc_options *opts)
 {
 	static const struct mmapc_options defaults;
 	int flags, prot, r;

@@ -85,7 +85,7 @@ static inline int64_t map_clamp_bound(int64_t v, int64_t len)
  * success), a page-aligned offset, and whether the hold must allow writing. On success
  * returns 0 with *ret_fd a descriptor to map at offset and *ret_tag the hold. */
 int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int64_t offset,
-	     bool writable, int *ret_fd, struct map_tag **ret_tag);
+             bool writable, int *ret_fd, struct map_tag **ret_tag);
 
 /* tag.c: resizes a tagged map through the daemon and remaps it; called with m locked and
  * Python's checks made. */

@@ -199,8 +199,7 @@ MMAPC_EXPORT int64_t mmapc_tell(mmapc_map *m)
 }
 
 /* find and rfind share everything but the direction of the search. */
-static int64_t find(mmapc_map *m, const void *sub, size_t n, int64_t start, int64_t end,
-		    bool last)
+static int64_t find(mmapc_map *m, const void *sub, size_t n, int64_t start, int64_t end, bool last)
 {
 	int64_t r = map_enter(m);
 
@@ -222,14 +221,13 @@ static int64_t find(mmapc_map *m, const void *sub, size_t n, int64_t start, int6
 	return r < 0 ? -ENOENT : r;
 }
 
-MMAPC_EXPORT int64_t mmapc_find(mmapc_map *m, const void *sub, size_t n, int64_t start,
-				int64_t end)
+MMAPC_EXPORT int64_t mmapc_find(mmapc_map *m, const void *sub, size_t n, int64_t start, int64_t end)
 {
 	return find(m, sub, n, start, end, false);
 }
 
 MMAPC_EXPORT int64_t mmapc_rfind(mmapc_map *m, const void *sub, size_t n, int64_t start,
-				 int64_t end)
+                                 int64_t end)
 {
 	return find(m, sub, n, start, end, true);
 }
@@ -279,8 +277,7 @@ struct slice {
 	int64_t start, step, count;
 };
 
-static int slice_resolve(int64_t start, int64_t stop, int64_t step, int64_t len,
-			 struct slice *ret)
+static int slice_resolve(int64_t start, int64_t stop, int64_t step, int64_t len, struct slice *ret)
 {
 	if (step == MMAPC_OMIT)
 		step = 1;
@@ -319,7 +316,7 @@ static int slice_resolve(int64_t start, int64_t stop, int64_t step, int64_t len,
 }
 
 MMAPC_EXPORT int64_t mmapc_getslice(mmapc_map *m, int64_t start, int64_t stop, int64_t step,
-				    void *buf, size_t bufsize)
+                                    void *buf, size_t bufsize)
 {
 	struct slice s;
 	int64_t r = map_enter(m);
@@ -342,7 +339,7 @@ MMAPC_EXPORT int64_t mmapc_getslice(mmapc_map *m, int64_t start, int64_t stop, i
 }
 
 MMAPC_EXPORT int mmapc_setslice(mmapc_map *m, int64_t start, int64_t stop, int64_t step,
-				const void *data, size_t n)
+                                const void *data, size_t n)
 {
 	struct slice s;
 	int r = map_enter(m);

@@ -27,7 +27,7 @@
 #include "map.h"
 
 int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int64_t offset,
-	     bool writable, int *ret_fd, struct map_tag **ret_tag)
+             bool writable, int *ret_fd, struct map_tag **ret_tag)
 {
 	struct wire_request req = {.op = WIRE_OPEN};
 	struct wire_reply rep;

@@ -109,7 +109,7 @@ static bool pump(struct client *c)
 	int r = update_poll(c);
 	if (r < 0) {
 		log_warning("%s: cannot watch the connection (%s); disconnecting", c->name,
-			    uv_strerror(r));
+		            uv_strerror(r));
 		client_destroy(c);
 		return false;
 	}
@@ -124,7 +124,7 @@ void client_send(struct client *c, const struct wire_reply *rep, int fd)
 
 	if (!p) {
 		log_error("%s: cannot queue a reply (%s); disconnecting", c->name,
-			  strerror(n < 0 ? -n : ENOMEM));
+		          strerror(n < 0 ? -n : ENOMEM));
 		if (fd >= 0)
 			close(fd);
 		c->closing = true;
@@ -142,8 +142,7 @@ void client_send(struct client *c, const struct wire_reply *rep, int fd)
 	c->queued++;
 }
 
-void client_send_error(struct client *c, uint64_t id, int error, const char *message,
-		       bool hangup)
+void client_send_error(struct client *c, uint64_t id, int error, const char *message, bool hangup)
 {
 	struct wire_reply rep = {.id = id, .op = WIRE_NONE, .error = error};
 
@@ -199,17 +198,17 @@ static int read_one(struct client *c)
 		struct wire_request req;
 		int r = wire_decode_request(buf, (size_t)n, &req);
 		log_warning("%s: out of descriptors: refused a request", c->name);
-		client_send_error(c, r == 0 ? req.id : 0, EMFILE, "the daemon is out of descriptors",
-				  false);
+		client_send_error(c, r == 0 ? req.id : 0, EMFILE,
+		                  "the daemon is out of descriptors", false);
 		return 1;
 	}
 	if (oversize || (msg.msg_flags & MSG_CTRUNC)) {
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
 		log_info("%s: %s; disconnecting", c->name,
-			 oversize ? "packet over the size limit" : "too many descriptors");
+		         oversize ? "packet over the size limit" : "too many descriptors");
 		client_send_error(c, 0, oversize ? EMSGSIZE : EPROTO,
-				  oversize ? "packet too large" : "too many descriptors", true);
+		                  oversize ? "packet too large" : "too many descriptors", true);
 		return 0;
 	}
 	handlers_dispatch(c, buf, (size_t)n, fds, n_fds);

@@ -76,8 +76,7 @@ void client_send(struct client *c, const struct wire_reply *rep, int fd);
 
 /* Queues an error reply for request id and, if hangup, closes the connection once it has
  * been sent. */
-void client_send_error(struct client *c, uint64_t id, int error, const char *message,
-		       bool hangup);
+void client_send_error(struct client *c, uint64_t id, int error, const char *message, bool hangup);
 
 /* Records a new hold; returns the handle (> 0), or -EMFILE past limits.max_handles, or
  * -ENOMEM. The hold's registry reference is the caller's until this succeeds. */
@@ -91,7 +90,6 @@ void client_handle_remove(struct client *c, struct handle_slot *slot);
 
 /* handlers.c: acts on one received packet and queues its reply. fds (n_fds of them) are the
  * descriptors that came with it, all of which it takes over. */
-void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int *fds,
-		       size_t n_fds);
+void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int *fds, size_t n_fds);
 
 #endif

@@ -26,17 +26,17 @@ static void close_fds(int *fds, size_t n)
 }
 
 static int do_open(struct client *c, const struct wire_request *req, int file_fd,
-		   struct wire_reply *rep, int *ret_fd)
+                   struct wire_reply *rep, int *ret_fd)
 {
 	struct registry_open_args args = {
-		.name = req->name,
-		.length = req->length,
-		.offset = req->offset,
-		.writable = req->writable,
-		.mode = req->mode,
-		.persistent = req->persistent,
-		.must_exist = req->must_exist,
-		.file_fd = file_fd,
+	        .name = req->name,
+	        .length = req->length,
+	        .offset = req->offset,
+	        .writable = req->writable,
+	        .mode = req->mode,
+	        .persistent = req->persistent,
+	        .must_exist = req->must_exist,
+	        .file_fd = file_fd,
 	};
 	struct registry_opened o;
 
@@ -68,7 +68,7 @@ static int do_close(struct client *c, const struct wire_request *req)
 }
 
 static int do_resize(struct client *c, const struct wire_request *req, struct wire_reply *rep,
-		     int *ret_fd)
+                     int *ret_fd)
 {
 	struct handle_slot *slot = client_handle_find(c, req->handle);
 	if (!slot)
@@ -85,8 +85,8 @@ static int do_list(struct client *c, const struct wire_request *req, struct wire
 {
 	static struct wire_tag_info tags[WIRE_LIST_MAX];
 
-	rep->n_tags = registry_list(c->srv->reg, &c->peer, req->name, tags, WIRE_LIST_MAX,
-				    &rep->more);
+	rep->n_tags =
+	        registry_list(c->srv->reg, &c->peer, req->name, tags, WIRE_LIST_MAX, &rep->more);
 	rep->tags = tags;
 	return 0;
 }
@@ -99,7 +99,7 @@ static void do_stat(struct client *c, struct wire_reply *rep)
 
 /* Runs the request; returns 0 with rep filled (and maybe *ret_fd), or a negative errno. */
 static int run(struct client *c, const struct wire_request *req, int file_fd,
-	       struct wire_reply *rep, int *ret_fd)
+               struct wire_reply *rep, int *ret_fd)
 {
 	switch (req->op) {
 	case WIRE_OPEN:
@@ -155,8 +155,7 @@ static const char *describe(int error)
 	}
 }
 
-void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int *fds,
-		       size_t n_fds)
+void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int *fds, size_t n_fds)
 {
 	struct wire_request req;
 	struct wire_reply rep = {0};
@@ -180,12 +179,12 @@ void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int 
 	char name[64];
 	if (r < 0) {
 		log_info("%s: %s %s: %s", c->name, wire_op_name(req.op),
-			 loggable(req.name, name, sizeof(name)), describe(-r));
+		         loggable(req.name, name, sizeof(name)), describe(-r));
 		client_send_error(c, req.id, -r, describe(-r), false);
 		return;
 	}
 	log_debug("%s: %s %s: ok", c->name, wire_op_name(req.op),
-		  loggable(req.name, name, sizeof(name)));
+	          loggable(req.name, name, sizeof(name)));
 	rep.id = req.id;
 	rep.op = req.op;
 	client_send(c, &rep, fd);

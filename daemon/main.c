@@ -41,24 +41,24 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: mmapd [OPTION]...\n"
-		"Owns named shared-memory mappings and hands them to clients (libmmapc).\n\n"
-		"  -s, --socket PATH           listen on PATH (default: $MMAPD_SOCKET, else %s)\n"
-		"  -m, --socket-mode MODE      permission bits of the socket (default 0666)\n"
-		"  -f, --foreground            accepted for compatibility: mmapd never forks\n"
-		"  -l, --log-level LEVEL       error, warning, notice (default), info or debug\n"
-		"      --max-connections N     concurrent clients (default 8192)\n"
-		"      --max-handles N         open handles per connection (default 65536)\n"
-		"      --max-tags N            tags in all (default 65536)\n"
-		"      --max-bytes SIZE        bytes of anonymous tags in all (default 16G)\n"
-		"      --max-tags-per-user N   tags one user may create (default 4096)\n"
-		"      --max-bytes-per-user SIZE  bytes one user's tags may hold (default 4G)\n"
-		"      --max-queued N          unread replies before a client is throttled (16)\n"
-		"      --throttle-seconds N    how long a throttled client is kept (default 10)\n"
-		"  -h, --help                  show this and exit\n"
-		"  -V, --version               show the version and exit\n"
-		"SIZE takes a K, M, G or T suffix (powers of 1024).\n",
-		MMAPD_SOCKET_DEFAULT);
+	        "Usage: mmapd [OPTION]...\n"
+	        "Owns named shared-memory mappings and hands them to clients (libmmapc).\n\n"
+	        "  -s, --socket PATH           listen on PATH (default: $MMAPD_SOCKET, else %s)\n"
+	        "  -m, --socket-mode MODE      permission bits of the socket (default 0666)\n"
+	        "  -f, --foreground            accepted for compatibility: mmapd never forks\n"
+	        "  -l, --log-level LEVEL       error, warning, notice (default), info or debug\n"
+	        "      --max-connections N     concurrent clients (default 8192)\n"
+	        "      --max-handles N         open handles per connection (default 65536)\n"
+	        "      --max-tags N            tags in all (default 65536)\n"
+	        "      --max-bytes SIZE        bytes of anonymous tags in all (default 16G)\n"
+	        "      --max-tags-per-user N   tags one user may create (default 4096)\n"
+	        "      --max-bytes-per-user SIZE  bytes one user's tags may hold (default 4G)\n"
+	        "      --max-queued N          unread replies before a client is throttled (16)\n"
+	        "      --throttle-seconds N    how long a throttled client is kept (default 10)\n"
+	        "  -h, --help                  show this and exit\n"
+	        "  -V, --version               show the version and exit\n"
+	        "SIZE takes a K, M, G or T suffix (powers of 1024).\n",
+	        MMAPD_SOCKET_DEFAULT);
 }
 
 /* Parses a number with an optional K/M/G/T suffix; returns false if it is not one. */
@@ -113,21 +113,21 @@ enum {
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"socket-mode", required_argument, NULL, 'm'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
-		{"max-handles", required_argument, NULL, OPT_MAX_HANDLES},
-		{"max-tags", required_argument, NULL, OPT_MAX_TAGS},
-		{"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
-		{"max-tags-per-user", required_argument, NULL, OPT_MAX_TAGS_USER},
-		{"max-bytes-per-user", required_argument, NULL, OPT_MAX_BYTES_USER},
-		{"max-queued", required_argument, NULL, OPT_MAX_QUEUED},
-		{"throttle-seconds", required_argument, NULL, OPT_THROTTLE},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	        {"socket", required_argument, NULL, 's'},
+	        {"socket-mode", required_argument, NULL, 'm'},
+	        {"foreground", no_argument, NULL, 'f'},
+	        {"log-level", required_argument, NULL, 'l'},
+	        {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	        {"max-handles", required_argument, NULL, OPT_MAX_HANDLES},
+	        {"max-tags", required_argument, NULL, OPT_MAX_TAGS},
+	        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+	        {"max-tags-per-user", required_argument, NULL, OPT_MAX_TAGS_USER},
+	        {"max-bytes-per-user", required_argument, NULL, OPT_MAX_BYTES_USER},
+	        {"max-queued", required_argument, NULL, OPT_MAX_QUEUED},
+	        {"throttle-seconds", required_argument, NULL, OPT_THROTTLE},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {0},
 	};
 	unsigned int mode = 0;
 	int c;
@@ -176,8 +176,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			usage(stdout);
 			exit(0);
 		case 'V':
-			printf("mmapd %d.%d (protocol %d)\n", MMAPC_VERSION_MAJOR, MMAPC_VERSION_MINOR,
-			       WIRE_VERSION);
+			printf("mmapd %d.%d (protocol %d)\n", MMAPC_VERSION_MAJOR,
+			       MMAPC_VERSION_MINOR, WIRE_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
@@ -232,8 +232,9 @@ static int listen_on(const char *path, mode_t mode)
 			return -EADDRINUSE;
 		}
 		int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		int refused = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
-			      errno == ECONNREFUSED;
+		int refused = probe >= 0 &&
+		              connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+		              errno == ECONNREFUSED;
 		if (probe >= 0)
 			close(probe);
 		if (!refused) {
@@ -261,8 +262,8 @@ static int activated_socket(void)
 		return n < 0 ? n : -ENOENT;
 	if (n > 1 || sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
 		log_error("socket activation passed %d descriptor(s), not one listening "
-			  "SOCK_SEQPACKET Unix socket",
-			  n);
+		          "SOCK_SEQPACKET Unix socket",
+		          n);
 		return -EINVAL;
 	}
 	return SD_LISTEN_FDS_START;
@@ -298,8 +299,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (!o.socket_path)
 		o.socket_path = getenv("MMAPD_SOCKET") && *getenv("MMAPD_SOCKET")
-					? getenv("MMAPD_SOCKET")
-					: MMAPD_SOCKET_DEFAULT;
+		                        ? getenv("MMAPD_SOCKET")
+		                        : MMAPD_SOCKET_DEFAULT;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
@@ -309,8 +310,9 @@ int main(int argc, char **argv)
 		fd = listen_on(o.socket_path, o.socket_mode);
 	if (fd < 0) {
 		log_error("cannot listen on %s: %s", o.socket_path,
-			  fd == -EADDRINUSE ? "another mmapd, or something that is not a socket, is there"
-					    : strerror(-fd));
+		          fd == -EADDRINUSE
+		                  ? "another mmapd, or something that is not a socket, is there"
+		                  : strerror(-fd));
 		return 1;
 	}
 	r = registry_create(&reg, &o.reg);
@@ -324,7 +326,7 @@ int main(int argc, char **argv)
 	uv_signal_start(&sigint, signal_cb, SIGINT);
 
 	log_notice("listening on %s%s", own_socket ? o.socket_path : "a socket from systemd",
-		   own_socket ? "" : " (socket activation)");
+	           own_socket ? "" : " (socket activation)");
 	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", own_socket ? o.socket_path : "socket");
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 

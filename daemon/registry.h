@@ -73,19 +73,19 @@ struct peer {
 
 struct registry_open_args {
 	const char *name;
-	uint64_t length;   /* 0: all of an existing tag; an anonymous tag is created at this size */
-	uint64_t offset;   /* file-backed: where the opener's view starts */
-	bool writable;     /* access wanted */
-	uint32_t mode;     /* permission bits for a tag this call creates; 0: 0600; > 0777: EINVAL */
-	bool persistent;   /* a tag this call creates lives until unlinked */
-	bool must_exist;   /* refuse with -ENOENT rather than create the tag */
-	int file_fd;       /* a regular file to back a new tag, or -1; always taken (see below) */
+	uint64_t length; /* 0: all of an existing tag; an anonymous tag is created at this size */
+	uint64_t offset; /* file-backed: where the opener's view starts */
+	bool writable;   /* access wanted */
+	uint32_t mode;   /* permission bits for a tag this call creates; 0: 0600; > 0777: EINVAL */
+	bool persistent; /* a tag this call creates lives until unlinked */
+	bool must_exist; /* refuse with -ENOENT rather than create the tag */
+	int file_fd;     /* a regular file to back a new tag, or -1; always taken (see below) */
 };
 
 struct registry_opened {
 	struct tag *tag;
-	int fd;        /* a new CLOEXEC descriptor for the client: O_RDONLY unless writable */
-	bool created;  /* this call created the tag */
+	int fd;       /* a new CLOEXEC descriptor for the client: O_RDONLY unless writable */
+	bool created; /* this call created the tag */
 	bool writable;
 	uint64_t size; /* the tag's size now (a file tag: the file's size) */
 	enum wire_kind kind;
@@ -112,7 +112,7 @@ void registry_destroy(struct registry *reg);
  *   -ENOENT   the tag does not exist and must_exist is set;
  *   -ENOMEM, -EMFILE, …   the system's refusals. */
 int registry_open(struct registry *reg, const struct peer *peer,
-		  const struct registry_open_args *args, struct registry_opened *ret);
+                  const struct registry_open_args *args, struct registry_opened *ret);
 
 /* Drops one holder (of a successful registry_open); destroys the tag when it was the last
  * and the tag is not persistent and linked. */
@@ -127,7 +127,7 @@ void registry_release(struct registry *reg, struct tag *tag);
  * memfd: *ret_fd is then a new writable descriptor for the caller (else -1). A file tag is
  * truncated in place. Returns 0. */
 int registry_resize(struct registry *reg, struct tag *tag, bool writable, uint64_t size,
-		    int *ret_fd);
+                    int *ret_fd);
 
 /* Removes name from peer's view at once (persistent or not). -EINVAL for a bad name, -ENOENT
  * if there is no such tag, -EPERM unless peer is its owner or uid 0. */
@@ -137,7 +137,7 @@ int registry_unlink(struct registry *reg, const struct peer *peer, const char *n
  * whose cursor sorts after `after` ("" for the first page), in cursor order. Sets *ret_more
  * if more remain. Returns how many it filled. */
 size_t registry_list(struct registry *reg, const struct peer *peer, const char *after,
-		     struct wire_tag_info *out, size_t max, bool *ret_more);
+                     struct wire_tag_info *out, size_t max, bool *ret_more);
 
 /* Fills the tags and bytes counters of *ret; leaves the others. */
 void registry_stats(struct registry *reg, struct wire_stats *ret);

@@ -16,10 +16,10 @@
 void server_default_limits(struct server_limits *ret)
 {
 	*ret = (struct server_limits){
-		.max_connections = 8192,
-		.max_handles = 65536,
-		.max_queued = 16,
-		.throttle_seconds = 10,
+	        .max_connections = 8192,
+	        .max_handles = 65536,
+	        .max_queued = 16,
+	        .throttle_seconds = 10,
 	};
 }
 
@@ -67,7 +67,7 @@ static void listen_cb(uv_poll_t *h, int status, int events)
 			close(fd);
 			srv->dropped++;
 			log_warning("connection limit (%u) reached: refused a connection",
-				    srv->limits.max_connections);
+			            srv->limits.max_connections);
 			continue;
 		}
 		int r = client_create(srv, fd);
@@ -90,7 +90,7 @@ static void sweep_cb(uv_timer_t *t)
 		next = c->next;
 		if (c->throttled_since && now - c->throttled_since >= limit) {
 			log_info("%s: has not read its replies for %u s; disconnecting", c->name,
-				 srv->limits.throttle_seconds);
+			         srv->limits.throttle_seconds);
 			srv->dropped++;
 			client_destroy(c);
 		}
@@ -98,7 +98,7 @@ static void sweep_cb(uv_timer_t *t)
 }
 
 int server_init(struct server *srv, uv_loop_t *loop, struct registry *reg,
-		const struct server_limits *limits, int listen_fd)
+                const struct server_limits *limits, int listen_fd)
 {
 	int r;
 

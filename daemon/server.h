@@ -38,8 +38,8 @@ struct server {
 	int listen_fd;
 	uv_poll_t listen_poll;
 	uv_timer_t sweep;
-	int reserve_fd;  /* /dev/null, given up to accept-and-close at EMFILE */
-	bool accept_paused; /* out of descriptors, reserve included: the sweep resumes */
+	int reserve_fd;         /* /dev/null, given up to accept-and-close at EMFILE */
+	bool accept_paused;     /* out of descriptors, reserve included: the sweep resumes */
 	struct client *clients; /* a doubly linked list through client->next/prev */
 	struct wire_stats stats;
 	uint64_t dropped; /* connections refused or cut */
@@ -48,7 +48,7 @@ struct server {
 /* Starts serving listen_fd (a listening SOCK_SEQPACKET socket, taken over) on loop.
  * Returns 0 or a negative errno. */
 int server_init(struct server *srv, uv_loop_t *loop, struct registry *reg,
-		const struct server_limits *limits, int listen_fd);
+                const struct server_limits *limits, int listen_fd);
 
 /* Disconnects every client, stops watching the socket and closes it. The loop must run
  * once more afterwards so that libuv can finish closing its handles. */

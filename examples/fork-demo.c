@@ -94,6 +94,6 @@ int main(void)
 	waitpid(pid, &status, 0);
 	mmapc_free(m);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && !strcmp(reply, "child was here")
-		       ? 0
-		       : 1;
+	               ? 0
+	               : 1;
 }

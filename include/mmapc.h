@@ -167,7 +167,7 @@ typedef struct mmapc_map mmapc_map;
  *               $MMAPC_TIMEOUT_MS milliseconds);
  *   -EPROTO     the daemon answered something this library does not understand. */
 int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int access, int64_t offset,
-	       const struct mmapc_options *opts);
+               const struct mmapc_options *opts);
 
 /* Python's close(). Unmaps, closes the map's descriptor and releases a tag's handle. The map
  * stays allocated and every later call fails with -EBADF, except mmapc_close (which does
@@ -261,13 +261,13 @@ int mmapc_setitem(mmapc_map *m, int64_t i, int value);
  * when bufsize is 0) and returns the slice's length, so that a call with bufsize 0 sizes the
  * buffer, as snprintf(3) does. -EINVAL if step is 0. */
 int64_t mmapc_getslice(mmapc_map *m, int64_t start, int64_t stop, int64_t step, void *buf,
-		       size_t bufsize);
+                       size_t bufsize);
 
 /* Python's m[start:stop:step] = data: n must equal the slice's length. Checks, in order:
  * -EACCES on a READ map; -EINVAL if step is 0; -ERANGE if n is not the slice's length.
  * Returns 0. */
 int mmapc_setslice(mmapc_map *m, int64_t start, int64_t stop, int64_t step, const void *data,
-		   size_t n);
+                   size_t n);
 
 /* ---- memory operations -------------------------------------------------------------------- */
 

@@ -19,12 +19,12 @@
 #include "wire.h"
 
 enum fake_kind {
-	FAKE_GARBAGE,   /* answers every request with bytes that are no Reply */
-	FAKE_HANGUP,    /* reads the request and closes the connection */
-	FAKE_SILENT,    /* reads the request and never answers */
-	FAKE_WRONG_ID,  /* answers a valid ping reply with another id */
-	FAKE_WRONG_OP,  /* answers a valid ping reply, with the right id, to any request */
-	FAKE_STRAY_FD,  /* answers an error reply with a descriptor attached */
+	FAKE_GARBAGE,  /* answers every request with bytes that are no Reply */
+	FAKE_HANGUP,   /* reads the request and closes the connection */
+	FAKE_SILENT,   /* reads the request and never answers */
+	FAKE_WRONG_ID, /* answers a valid ping reply with another id */
+	FAKE_WRONG_OP, /* answers a valid ping reply, with the right id, to any request */
+	FAKE_STRAY_FD, /* answers an error reply with a descriptor attached */
 };
 
 struct fake {
@@ -47,8 +47,8 @@ static void *fake_serve(void *arg)
 	struct wire_request req;
 	if (n > 0 && wire_decode_request(buf, (size_t)n, &req) == 0) {
 		struct wire_reply rep = {.id = req.id + (f->kind == FAKE_WRONG_ID),
-					 .op = WIRE_PING,
-					 .version = WIRE_VERSION};
+		                         .op = WIRE_PING,
+		                         .version = WIRE_VERSION};
 		int len;
 		switch (f->kind) {
 		case FAKE_GARBAGE:
@@ -72,9 +72,9 @@ static void *fake_serve(void *arg)
 			} control = {0};
 			struct iovec iov = {.iov_base = buf, .iov_len = (size_t)len};
 			struct msghdr msg = {.msg_iov = &iov,
-					     .msg_iovlen = 1,
-					     .msg_control = control.b,
-					     .msg_controllen = sizeof(control.b)};
+			                     .msg_iovlen = 1,
+			                     .msg_control = control.b,
+			                     .msg_controllen = sizeof(control.b)};
 			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 			int stray = 0; /* our stdin: any descriptor will do */
 			cm->cmsg_level = SOL_SOCKET;

@@ -23,7 +23,7 @@
 static struct test_daemon daemon_;
 
 static mmapc_map *tag_open_opts(const char *name, int64_t length, int access,
-				const struct mmapc_options *extra, int *ret_err)
+                                const struct mmapc_options *extra, int *ret_err)
 {
 	struct mmapc_options o = extra ? *extra : (struct mmapc_options){0};
 	mmapc_map *m = NULL;
@@ -59,9 +59,9 @@ static int in_child(int (*fn)(void *), void *arg)
 static int become(uid_t uid, gid_t gid)
 {
 	return setgroups(0, NULL) == 0 && setresgid(gid, gid, gid) == 0 &&
-			       setresuid(uid, uid, uid) == 0
-		       ? 0
-		       : -1;
+	                       setresuid(uid, uid, uid) == 0
+	               ? 0
+	               : -1;
 }
 
 static void start(void)
@@ -164,8 +164,8 @@ END_TEST
 
 START_TEST(test_daemon_bad_names_refused)
 {
-	static const char *const bad[] = {"", "a/b", "../x", "a\\b", "Global\\", "Local\\",
-					  "Foo\\x", "tab\there", "del\x7f"};
+	static const char *const bad[] = {"",        "a/b",    "../x",      "a\\b",   "Global\\",
+	                                  "Local\\", "Foo\\x", "tab\there", "del\x7f"};
 	char huge[300];
 	int r;
 
@@ -640,7 +640,7 @@ START_TEST(test_daemon_quotas)
 {
 	struct test_daemon q;
 	static const char *const args[] = {"--max-tags-per-user", "2", "--max-bytes-per-user",
-					   "64K", NULL};
+	                                   "64K", NULL};
 	int r;
 
 	daemon_start(&q, args);

@@ -44,7 +44,7 @@ static void fd_setup(void)
 static void fd_teardown(void)
 {
 	ck_assert_msg(fd_count() == fds_before, "the test leaked %d descriptor(s)",
-		      fd_count() - fds_before);
+	              fd_count() - fds_before);
 }
 
 TCase *tcase_new(const char *name)
@@ -178,7 +178,7 @@ static void spawn(struct test_daemon *d, const char *const *args)
 			return;
 		int status;
 		ck_assert_msg(waitpid(d->pid, &status, WNOHANG) == 0, "mmapd (%s) exited at start",
-			      bin);
+		              bin);
 		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
 	}
 	ck_abort_msg("mmapd did not start listening on %s", d->socket);
@@ -221,7 +221,7 @@ void daemon_stop(struct test_daemon *d)
 	ck_assert_int_eq(kill(d->pid, SIGTERM), 0);
 	ck_assert_int_eq(waitpid(d->pid, &status, 0), d->pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "mmapd did not exit cleanly (status %#x)", status);
+	              "mmapd did not exit cleanly (status %#x)", status);
 	unlink(d->socket);
 	rmdir(d->dir);
 	unsetenv("MMAPD_SOCKET");
@@ -258,7 +258,7 @@ int daemon_fd_count(const struct test_daemon *d)
 }
 
 void daemon_call(int sock, struct wire_request *req, int send_fd, struct wire_reply *rep,
-		 int *ret_fd)
+                 int *ret_fd)
 {
 	static uint8_t buf[WIRE_PACKET_MAX];
 	union fdpass_control control;

@@ -100,7 +100,7 @@ struct wire_reply;
  * wire_reply_finish) with its descriptor, if any, in *ret_fd (else -1). Fails the test if no
  * well-formed reply comes within 5 s. */
 void daemon_call(int sock, struct wire_request *req, int send_fd, struct wire_reply *rep,
-		 int *ret_fd);
+                 int *ret_fd);
 
 /* libmmapc internal (client/conn.c): closes this process's cached daemon connections. */
 void conn_disconnect_all(void);

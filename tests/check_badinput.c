@@ -341,6 +341,39 @@ START_TEST(test_badinput_connect_storm)
 }
 END_TEST
 
+/* A client that fills the socket with requests while reading nothing (so it is throttled),
+ * then shuts its writing side and starts reading: every request it sent is answered, in
+ * order, before the daemon hangs up. */
+START_TEST(test_badinput_throttled_half_close_answers_everything)
+{
+	int base = daemon_fd_count(&d), a = raw_connect(&d);
+	uint8_t buf[WIRE_PACKET_MAX];
+	int sent = 0;
+
+	for (; sent < 2000; sent++) {
+		struct wire_request req = raw_req(WIRE_PING, (uint64_t)sent + 1);
+		int len = wire_encode_request(&req, buf, sizeof(buf));
+		ssize_t n = send(a, buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		ck_assert_int_eq(n, len);
+	}
+	ck_assert_int_gt(sent, 4); /* more than the daemon queues before throttling */
+	ck_assert_int_eq(shutdown(a, SHUT_WR), 0);
+	raw_sleep_ms(100); /* let the daemon see the hangup while it is throttled */
+	for (int i = 0; i < sent; i++) {
+		struct wire_reply rep;
+		raw_expect_reply(a, &rep, NULL);
+		ck_assert_msg(rep.op == WIRE_PING && rep.id == (uint64_t)i + 1,
+		              "reply %d of %d: op %s, id %llu", i + 1, sent, wire_op_name(rep.op),
+		              (unsigned long long)rep.id);
+	}
+	raw_expect_hangup(a);
+	close(a);
+	raw_after_bad_client(&d, base);
+}
+END_TEST
+
 START_TEST(test_badinput_unread_replies_throttled)
 {
 	int base = daemon_fd_count(&d), a = raw_connect(&d), b = raw_connect(&d);
@@ -531,6 +564,7 @@ Suite *badinput_suite(void)
 	tc = tcase_new("throttle");
 	tcase_add_checked_fixture(tc, start_throttled, stop);
 	tcase_add_test(tc, test_badinput_unread_replies_throttled);
+	tcase_add_test(tc, test_badinput_throttled_half_close_answers_everything);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -98,11 +98,20 @@ TEST_BIN = $(B)/tests/run-tests
 
 DEMO_BINS = $(B)/examples/fork-demo $(B)/examples/tag-demo
 
+# ---- benchmarks ----------------------------------------------------------------------------
+BENCH_SRCS = $(wildcard bench/*.c)
+BENCH_OBJS = $(BENCH_SRCS:%.c=$(B)/%.o)
+BENCH_BIN = $(B)/mmapd-bench
+
+$(BENCH_BIN): $(BENCH_OBJS) $(LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
+
 ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_A) $(MMAPD) \
 	$(DEMO_BINS)
 
 .PHONY: all check run demo bench valgrind install uninstall clean format format-check deps \
-	build-check build-demo build-run
+	build-check build-demo build-run build-bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -110,7 +119,7 @@ all: $(ALL_TARGETS)
 
 # The entry points a person runs on a fresh machine install the Debian packages first
 # (tools/install-deps), then build in a second make, whose pkg-config calls see them.
-check demo run:
+check demo run bench:
 	$(Q)tools/install-deps
 	$(Q)$(MAKE) --no-print-directory build-$@
 
@@ -175,6 +184,10 @@ build-demo: $(DEMO_BINS) $(MMAPD)
 	@echo "== two unrelated processes sharing a tag through mmapd"
 	$(Q)examples/run-tag-demo $(B)
 
+# Benchmarks run optimised whatever CFLAGS say; BENCH_ARGS=--json for machine-readable output.
+build-bench: $(BENCH_BIN) $(MMAPD)
+	$(Q)MMAPD_BIN=$(abspath $(MMAPD)) $(BENCH_BIN) $(BENCH_ARGS)
+
 # The main job: mmapd in the foreground on the default socket (MMAPD_SOCKET overrides it).
 build-run: $(MMAPD)
 	exec $(MMAPD) $(MMAPD_ARGS)
@@ -193,7 +206,7 @@ uninstall:
 		$(DESTDIR)$(INCLUDEDIR)/mmapc.h
 
 FORMAT_FILES = $(wildcard include/*.h client/*.c client/*.h daemon/*.c daemon/*.h proto/*.c \
-	proto/*.h tools/*.c tests/*.c tests/*.h bench/*.c examples/*.c)
+	proto/*.h tools/*.c tests/*.c tests/*.h bench/*.c bench/*.h examples/*.c)
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@ struct conn {
 	int fd;    /* -1 when not connected */
 	pid_t pid; /* the process that connected fd */
 	uint64_t generation;
+	_Atomic uint64_t live; /* generation while connected in this process, else 0 */
 	uint64_t next_id;
 	uint8_t *buf; /* WIRE_PACKET_MAX bytes for packets, under lock */
 	char path[];  /* the socket's path */
@@ -108,6 +110,12 @@ static void drop(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	atomic_store(&c->live, 0);
+}
+
+bool conn_current(const struct conn *c, uint64_t generation)
+{
+	return generation && atomic_load(&c->live) == generation;
 }
 
 static long timeout_ms(void)
@@ -139,6 +147,7 @@ static int connect_locked(struct conn *c)
 	c->fd = fd;
 	c->pid = getpid();
 	c->generation++;
+	atomic_store(&c->live, c->generation);
 	return 0;
 }
 
@@ -298,6 +307,25 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 		*ret_generation = c->generation;
 	pthread_mutex_unlock(&c->lock);
 	return r;
+}
+
+int conn_send(struct conn *c, uint64_t generation, struct wire_request *req)
+{
+	uint8_t out[1024];
+	int r = -ESTALE;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->fd >= 0 && c->pid == getpid() && generation == c->generation) {
+		req->version = WIRE_VERSION;
+		req->id = ++c->next_id;
+		r = wire_encode_request(req, out, sizeof(out));
+		if (r > 0)
+			r = send_packet(c->fd, out, (size_t)r, -1);
+		if (r < 0 && r != -ETIMEDOUT && r != -EMSGSIZE && r != -EINVAL)
+			drop(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r < 0 ? r : 0;
 }
 
 /* For the test suites only (not exported from the shared library): forget every cached

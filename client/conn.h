@@ -25,6 +25,7 @@
 #ifndef MMAPC_CONN_H
 #define MMAPC_CONN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "wire.h"
@@ -54,5 +55,13 @@ int conn_get(const char *path, struct conn **ret);
  * -EPROTO (a reply that breaks the protocol: the connection is dropped). */
 int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int send_fd,
               struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation);
+
+/* Sends req, which expects no reply (a quiet close), on the connection of that generation
+ * only. Returns 0, -ESTALE (another connection now, or none), or a send's failure. */
+int conn_send(struct conn *c, uint64_t generation, struct wire_request *req);
+
+/* Whether generation is the connection's live one in this process: a handle issued under it
+ * is still this process's hold. Takes no lock. */
+bool conn_current(const struct conn *c, uint64_t generation);
 
 #endif

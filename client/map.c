@@ -159,6 +159,7 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 	bool anonymous = fileno == -1 && !opts->tagname;
 	bool trackfd = !(opts->options & MMAPC_NOTRACKFD);
 	struct map_tag *tag = NULL;
+	bool created = false;
 	int fd = -1, map_fd;
 	if (fileno != -1) {
 		r = map_check_file_range(fileno, &length, offset);
@@ -172,10 +173,10 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 		bool writable = (flags & MAP_TYPE) == MAP_SHARED && (prot & PROT_WRITE);
 		if (offset % sysconf(_SC_PAGESIZE))
 			return -EINVAL;
-		r = tag_open(opts, fileno, &length, offset, writable, &fd, &tag);
+		r = tag_open(opts, fileno, &length, offset, writable, &tag, &created);
 		if (r < 0)
 			return r;
-		map_fd = fd;
+		map_fd = tag->fd;
 	} else if (anonymous) {
 		if (length == 0 || offset % sysconf(_SC_PAGESIZE))
 			return -EINVAL;
@@ -203,7 +204,7 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 		r = -errno;
 		goto fail;
 	}
-	if ((anonymous || tag) && !trackfd) {
+	if (anonymous && !trackfd) {
 		close(fd);
 		fd = -1;
 	}
@@ -217,6 +218,7 @@ MMAPC_EXPORT int mmapc_open(mmapc_map **ret, int fileno, int64_t length, int acc
 	m->anonymous = anonymous;
 	m->trackfd = trackfd;
 	m->tag = tag;
+	m->created = created;
 	*ret = m;
 	return 0;
 
@@ -284,9 +286,11 @@ MMAPC_EXPORT int64_t mmapc_size(mmapc_map *m)
 
 	if (r < 0)
 		return r;
-	if (m->fd < 0)
+	/* A tagged map's object is its hold's; MMAPC_NOTRACKFD still means "no size". */
+	int fd = m->tag && m->trackfd ? m->tag->fd : m->fd;
+	if (fd < 0)
 		r = -EBADF;
-	else if (fstat(m->fd, &st) < 0)
+	else if (fstat(fd, &st) < 0)
 		r = -errno;
 	else
 		r = st.st_size;
@@ -348,7 +352,7 @@ static int resize_locked(mmapc_map *m, int64_t newsize)
 		return -EINVAL;
 	if (m->access != MMAPC_ACCESS_WRITE && m->access != MMAPC_ACCESS_DEFAULT)
 		return -EACCES;
-	if (m->tag && !m->tag->writable)
+	if (m->tag && (!m->tag->writable || (m->flags & MAP_TYPE) != MAP_SHARED))
 		return -EACCES;
 	if (newsize <= 0)
 		return -EINVAL;

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "mmapc.h"
 
@@ -32,14 +33,19 @@
 
 struct conn;
 
-/* A tagged map's hold on its tag. */
+/* A process's hold on a tag: one handle in the daemon, shared by every map of the tag that
+ * this process opened through the same connection (tag.c). */
 struct map_tag {
+	struct map_tag *next; /* in tag.c's table of holds */
 	struct conn *conn;
 	uint64_t handle;
 	uint64_t generation; /* the connection generation the handle belongs to */
-	bool created;        /* the open that made this map created the tag */
+	pid_t pid;           /* the process whose hold it is */
+	int fd;              /* the daemon's descriptor of the tag, the hold's own */
+	unsigned int refs;   /* maps using the hold */
 	bool writable;       /* the hold allows writing */
-	char name[];         /* the tag as the caller wrote it */
+	bool listed;         /* in the table (so it may serve other opens) */
+	char name[];         /* the tag's name, "Local\\" left out */
 };
 
 struct mmapc_map {
@@ -56,6 +62,7 @@ struct mmapc_map {
 	bool trackfd;
 	unsigned int pins;
 	struct map_tag *tag;
+	bool created; /* a tagged map whose open created the tag */
 };
 
 /* Locks m and returns 0, or returns -EBADF (unlocked) if m is NULL or closed. */
@@ -80,18 +87,19 @@ static inline int64_t map_clamp_bound(int64_t v, int64_t len)
 	return v;
 }
 
-/* tag.c: opens tagname (opts->tagname) through the daemon for a map being constructed:
- * fileno (a file to back a new tag) or -1, *length (0: all; set to the view's length on
- * success), a page-aligned offset, and whether the hold must allow writing. On success
- * returns 0 with *ret_fd a descriptor to map at offset and *ret_tag the hold. */
+/* tag.c: opens opts->tagname for a map being constructed: fileno (a file to back a new tag)
+ * or -1, *length (0: all; set to the view's length on success), a page-aligned offset, and
+ * whether the hold must allow writing. On success returns 0 with *ret_tag a referenced hold
+ * (map ret_tag->fd at offset; the descriptor is the hold's) and *ret_created set. */
 int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int64_t offset,
-             bool writable, int *ret_fd, struct map_tag **ret_tag);
+             bool writable, struct map_tag **ret_tag, bool *ret_created);
 
 /* tag.c: resizes a tagged map through the daemon and remaps it; called with m locked and
  * Python's checks made. */
 int tag_resize(mmapc_map *m, int64_t newsize);
 
-/* tag.c: releases the hold (when it is this process's) and frees it. */
+/* tag.c: drops a map's reference to its hold; the last releases it in the daemon (when it is
+ * this process's) and frees it. NULL is ignored. */
 void tag_close(struct map_tag *tag);
 
 /* map.c: moves m's mapping to newsize bytes (mremap, MREMAP_MAYMOVE); m->data and m->len

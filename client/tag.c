@@ -1,4 +1,14 @@
-/* tag.c: maps opened by tagname: opening a tag through mmapd, resizing it, releasing it.
+/* tag.c: maps opened by tagname: holds on the daemon's tags, opening, resizing, releasing.
+ *
+ * Holds. A process holds a tag through one handle in the daemon, shared by every map of that
+ * tag the process opens through the same connection (struct map_tag, counted by refs). The
+ * first open asks the daemon; later ones are served from the hold with no round trip (the
+ * size is the memory object's, from fstat); the last map's close releases the hold with a
+ * quiet close request, which the daemon does not answer and the library does not wait for.
+ * A hold that allows only reading never serves a writable open (that one asks the daemon and
+ * makes a hold of its own), and an open that hands over a file always asks the daemon. The
+ * memory a hold serves is the memory the name had when the hold was made: if the tag has
+ * been unlinked and made anew since, this process keeps using its own until it lets go.
  *
  * Offsets. A tag is one memory object (a memfd, or a file) and a map is a view of it at an
  * offset, as on Windows, where a named section has a maximum size and MapViewOfFile maps a
@@ -6,17 +16,20 @@
  * bytes (creating it at that size, or checking that an existing one is at least that large);
  * for a file tag the daemon checks offset and length against the file itself.
  *
- * Re-claiming. A hold belongs to the connection (and process) that opened it. A map inherited
- * across fork, or one that outlived a daemon restart, holds nothing in the daemon's eyes. Its
- * memory keeps working; a resize first re-opens the tag by name (must exist, same access),
- * and accepts the new hold only if the daemon hands back the very memory object the map
- * already has (same st_dev and st_ino); otherwise the name now means something else and the
- * resize fails with -ESTALE.
+ * Re-claiming. A hold belongs to the process and connection that made it. One inherited
+ * across fork, or one that outlived a daemon restart, holds nothing in the daemon's eyes and
+ * is never used to serve a new open. Its maps keep working as memory; a resize first re-opens
+ * the tag by name (must exist, same access), and accepts the new handle only if the daemon
+ * hands back the very memory object the hold already has (same st_dev and st_ino);
+ * otherwise the name now means something else and the resize fails with -ESTALE.
  *
- * Not here: the socket (conn.c), the map object's generic parts (map.c).
+ * Locking: the table of holds has its own mutex, taken after a map's and never held across
+ * a call to the daemon. Not here: the socket (conn.c), the map object's generic parts
+ * (map.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,23 +39,156 @@
 #include "conn.h"
 #include "map.h"
 
+/* ---- the table of holds ------------------------------------------------------------------ */
+
+static pthread_mutex_t holds_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct map_tag **buckets;
+static size_t n_buckets, n_holds;
+
+/* "Local\name" is the explicit form of "name": one tag, so one key. */
+static const char *canonical(const char *name)
+{
+	static const char local[] = "Local\\";
+	return strncmp(name, local, sizeof(local) - 1) ? name : name + sizeof(local) - 1;
+}
+
+static size_t bucket_of(const struct conn *c, const char *name)
+{
+	uint64_t h = 1469598103934665603u ^ (uint64_t)(uintptr_t)c;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	return (size_t)(h ^ (h >> 29)) & (n_buckets - 1);
+}
+
+static void table_insert(struct map_tag *t)
+{
+	if (n_holds >= n_buckets) {
+		size_t n = n_buckets ? n_buckets * 2 : 16;
+		struct map_tag **b = calloc(n, sizeof(*b));
+		if (b) {
+			struct map_tag **old = buckets;
+			size_t old_n = n_buckets;
+			buckets = b;
+			n_buckets = n;
+			for (size_t i = 0; i < old_n; i++)
+				for (struct map_tag *e = old[i], *next; e; e = next) {
+					next = e->next;
+					size_t k = bucket_of(e->conn, e->name);
+					e->next = buckets[k];
+					buckets[k] = e;
+				}
+			free(old);
+		}
+	}
+	if (!n_buckets) {
+		t->next = NULL; /* no table: the hold serves only its own map */
+		return;
+	}
+	size_t k = bucket_of(t->conn, t->name);
+	t->next = buckets[k];
+	buckets[k] = t;
+	t->listed = true;
+	n_holds++;
+}
+
+static void table_remove(struct map_tag *t)
+{
+	if (!t->listed)
+		return;
+	for (struct map_tag **p = &buckets[bucket_of(t->conn, t->name)]; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			n_holds--;
+			break;
+		}
+	t->listed = false;
+}
+
+/* A hold of this process's on name through c that allows the access asked for. */
+static struct map_tag *table_find(const struct conn *c, const char *name, bool writable)
+{
+	if (!n_buckets)
+		return NULL;
+	pid_t pid = getpid();
+	for (struct map_tag *t = buckets[bucket_of(c, name)]; t; t = t->next)
+		if (t->conn == c && t->pid == pid && (t->writable || !writable) &&
+		    !strcmp(t->name, name) && conn_current(c, t->generation))
+			return t;
+	return NULL;
+}
+
+/* ---- opening ----------------------------------------------------------------------------- */
+
+/* The view's length from the object's size: length 0 means all of it past offset. */
+static int view_length(uint64_t size, int64_t offset, int64_t *length)
+{
+	if (*length == 0) {
+		/* A view that starts at or past the end does not fit the tag. */
+		if (size <= (uint64_t)offset)
+			return -EFBIG;
+		if (size - (uint64_t)offset > SIZE_MAX / 2)
+			return -ENOMEM;
+		*length = (int64_t)(size - (uint64_t)offset);
+	} else if ((uint64_t)*length > size || (uint64_t)offset > size - (uint64_t)*length) {
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* Serves an open from a hold this process already has, if there is one. Returns 1 with the
+ * hold referenced, 0 if there is none, or a negative errno. */
+static int open_held(struct conn *c, const char *name, bool writable, int64_t *length,
+		     int64_t offset, struct map_tag **ret_tag)
+{
+	struct stat st;
+
+	pthread_mutex_lock(&holds_lock);
+	struct map_tag *t = table_find(c, name, writable);
+	if (t)
+		t->refs++;
+	pthread_mutex_unlock(&holds_lock);
+	if (!t)
+		return 0;
+	int r = fstat(t->fd, &st) < 0 ? -errno : view_length((uint64_t)st.st_size, offset, length);
+	if (r < 0) {
+		tag_close(t);
+		return r;
+	}
+	*ret_tag = t;
+	return 1;
+}
+
 int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int64_t offset,
-             bool writable, int *ret_fd, struct map_tag **ret_tag)
+	     bool writable, struct map_tag **ret_tag, bool *ret_created)
 {
 	struct wire_request req = {.op = WIRE_OPEN};
 	struct wire_reply rep;
-	int fd = -1, r;
+	struct conn *c;
+	int fd = -1;
 
+	const char *name = canonical(opts->tagname);
 	size_t name_len = strlen(opts->tagname);
 	if (name_len >= sizeof(req.name))
 		return -EINVAL;
-	struct map_tag *t = calloc(1, sizeof(*t) + name_len + 1);
+	int r = conn_get(opts->socket_path, &c);
+	if (r < 0)
+		return r;
+	if (fileno < 0) {
+		r = open_held(c, name, writable, length, offset, ret_tag);
+		if (r != 0) {
+			*ret_created = false;
+			return r < 0 ? r : 0;
+		}
+	}
+
+	struct map_tag *t = calloc(1, sizeof(*t) + strlen(name) + 1);
 	if (!t)
 		return -ENOMEM;
-	memcpy(t->name, opts->tagname, name_len + 1);
-	r = conn_get(opts->socket_path, &t->conn);
-	if (r < 0)
-		goto fail;
+	strcpy(t->name, name);
+	t->conn = c;
+	t->fd = -1;
+	t->refs = 1;
+	t->pid = getpid();
 
 	memcpy(req.name, opts->tagname, name_len + 1);
 	req.writable = writable;
@@ -54,58 +200,57 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 		req.offset = (uint64_t)offset;
 	} else if (*length > 0) {
 		if (*length > INT64_MAX - offset) {
-			r = -EOVERFLOW;
-			goto fail;
+			free(t);
+			return -EOVERFLOW;
 		}
 		req.length = (uint64_t)(offset + *length);
 	}
-	r = conn_call(t->conn, 0, &req, fileno, &rep, &fd, &t->generation);
-	if (r < 0)
-		goto fail;
-	t->handle = rep.handle;
-	t->created = rep.created;
-	t->writable = rep.writable;
-	if (*length == 0) {
-		/* All of the tag past the offset, which must leave something to map: a view
-		 * that starts at or past the end does not fit the tag. */
-		if (rep.size <= (uint64_t)offset) {
-			r = -EFBIG;
-			goto fail_held;
-		}
-		if (rep.size - (uint64_t)offset > SIZE_MAX / 2) {
-			r = -ENOMEM;
-			goto fail_held;
-		}
-		*length = (int64_t)(rep.size - (uint64_t)offset);
+	r = conn_call(c, 0, &req, fileno, &rep, &fd, &t->generation);
+	if (r < 0) {
+		free(t);
+		return r;
 	}
-	*ret_fd = fd;
+	t->handle = rep.handle;
+	t->writable = rep.writable;
+	t->fd = fd;
+	r = view_length(rep.size, offset, length);
+	if (r < 0) {
+		tag_close(t);
+		return r;
+	}
+	pthread_mutex_lock(&holds_lock);
+	table_insert(t);
+	pthread_mutex_unlock(&holds_lock);
+	*ret_created = rep.created;
 	*ret_tag = t;
 	return 0;
-
-fail_held:
-	close(fd);
-	tag_close(t);
-	return r;
-fail:
-	free(t);
-	return r;
 }
+
+/* ---- releasing --------------------------------------------------------------------------- */
 
 void tag_close(struct map_tag *t)
 {
 	if (!t)
 		return;
+	pthread_mutex_lock(&holds_lock);
+	bool last = --t->refs == 0;
+	if (last)
+		table_remove(t);
+	pthread_mutex_unlock(&holds_lock);
+	if (!last)
+		return;
 	if (t->handle) {
-		struct wire_request req = {.op = WIRE_CLOSE, .handle = t->handle};
-		struct wire_reply rep;
-		int fd;
 		/* -ESTALE (the hold is another process's or died with an old daemon) and every
 		 * other failure leave nothing to release here. */
-		if (conn_call(t->conn, t->generation, &req, -1, &rep, &fd, NULL) == 0)
-			wire_reply_finish(&rep);
+		struct wire_request req = {.op = WIRE_CLOSE, .handle = t->handle, .quiet = true};
+		conn_send(t->conn, t->generation, &req);
 	}
+	if (t->fd >= 0)
+		close(t->fd);
 	free(t);
 }
+
+/* ---- resizing ---------------------------------------------------------------------------- */
 
 static bool same_object(int a, int b)
 {
@@ -114,7 +259,7 @@ static bool same_object(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
-/* Gives m's tag a hold of this process's, on the same memory object (see the top). */
+/* Gives m's hold a handle of this process's, on the same memory object (see the top). */
 static int reclaim(mmapc_map *m)
 {
 	struct map_tag *t = m->tag;
@@ -127,20 +272,20 @@ static int reclaim(mmapc_map *m)
 	int r = conn_call(t->conn, 0, &req, -1, &rep, &fd, &generation);
 	if (r < 0)
 		return r == -ENOENT ? -ESTALE : r;
-	bool same = same_object(fd, m->fd);
+	bool same = same_object(fd, t->fd);
 	close(fd);
-	struct map_tag old = *t;
-	t->handle = rep.handle;
-	t->generation = generation;
 	if (!same) {
-		/* Not our memory: give the hold back and keep none. */
-		struct wire_request close_req = {.op = WIRE_CLOSE, .handle = rep.handle};
-		if (conn_call(t->conn, generation, &close_req, -1, &rep, &fd, NULL) == 0)
-			wire_reply_finish(&rep);
-		t->handle = old.handle;
-		t->generation = old.generation;
+		/* Not our memory: give the handle back and keep none. */
+		struct wire_request close_req = {.op = WIRE_CLOSE, .handle = rep.handle,
+						 .quiet = true};
+		conn_send(t->conn, generation, &close_req);
 		return -ESTALE;
 	}
+	pthread_mutex_lock(&holds_lock);
+	t->handle = rep.handle;
+	t->generation = generation;
+	t->pid = getpid();
+	pthread_mutex_unlock(&holds_lock);
 	return 0;
 }
 
@@ -168,16 +313,19 @@ static int request_resize(mmapc_map *m, int64_t newsize, struct wire_reply *rep,
 static int64_t object_size(const mmapc_map *m)
 {
 	struct stat st;
-	return fstat(m->fd, &st) < 0 ? -errno : st.st_size;
+	return fstat(m->tag->fd, &st) < 0 ? -errno : st.st_size;
 }
 
 int tag_resize(mmapc_map *m, int64_t newsize)
 {
+	struct map_tag *t = m->tag;
 	struct wire_reply rep;
 	size_t old = m->len;
 	int fd = -1, r;
 
-	if (!m->tag->writable)
+	/* The hold may be writable for another map while this one is private or read-only. */
+	bool shared_writable = (m->flags & MAP_TYPE) == MAP_SHARED && (m->prot & PROT_WRITE);
+	if (!t->writable || !shared_writable)
 		return -EACCES;
 	/* Growing this view within what the tag already has (another holder grew it) is an
 	 * adoption: nothing changes in the daemon's eyes. */
@@ -186,6 +334,15 @@ int tag_resize(mmapc_map *m, int64_t newsize)
 		return (int)have;
 	if ((size_t)newsize > old && newsize <= have - m->offset)
 		return map_remap(m, (size_t)newsize);
+	/* The daemon counts one holder for all of this process's maps of the tag: a shrink
+	 * that another of them would not survive is refused here. */
+	if (newsize < have - m->offset) {
+		pthread_mutex_lock(&holds_lock);
+		bool shared = t->refs > 1;
+		pthread_mutex_unlock(&holds_lock);
+		if (shared)
+			return -EBUSY;
+	}
 
 	/* Room for growth is made first, so that a size this process cannot map never reaches
 	 * the daemon (where every holder would see it); it is given back if the daemon says no. */
@@ -215,11 +372,13 @@ int tag_resize(mmapc_map *m, int64_t newsize)
 		return r;
 	}
 	munmap(m->data + newsize, m->len - (size_t)newsize);
-	close(m->fd);
-	m->fd = fd;
+	close(t->fd);
+	t->fd = fd;
 	m->len = (size_t)newsize;
 	return 0;
 }
+
+/* ---- by name ----------------------------------------------------------------------------- */
 
 MMAPC_EXPORT int mmapc_created(mmapc_map *m)
 {
@@ -227,7 +386,7 @@ MMAPC_EXPORT int mmapc_created(mmapc_map *m)
 
 	if (r < 0)
 		return r;
-	r = m->tag && m->tag->created;
+	r = m->created;
 	map_leave(m);
 	return r;
 }
@@ -245,7 +404,15 @@ MMAPC_EXPORT int mmapc_unlink(const char *tagname, const char *socket_path)
 	int r = conn_get(socket_path, &c);
 	if (r == 0)
 		r = conn_call(c, 0, &req, -1, &rep, &fd, NULL);
-	if (r == 0)
-		wire_reply_finish(&rep);
-	return r;
+	if (r < 0)
+		return r;
+	wire_reply_finish(&rep);
+	/* The name is free now: this process's holds of it keep their maps working but serve no
+	 * new open, which must make (or find) whatever the name means next. */
+	const char *name = canonical(tagname);
+	pthread_mutex_lock(&holds_lock);
+	for (struct map_tag *t; (t = table_find(c, name, false));)
+		table_remove(t);
+	pthread_mutex_unlock(&holds_lock);
+	return 0;
 }

@@ -177,14 +177,21 @@ void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int 
 	}
 
 	char name[64];
+	/* A quiet close is answered by nothing, success or not: its sender is not waiting. */
+	bool quiet = req.op == WIRE_CLOSE && req.quiet;
 	if (r < 0) {
 		log_info("%s: %s %s: %s", c->name, wire_op_name(req.op),
 		         loggable(req.name, name, sizeof(name)), describe(-r));
-		client_send_error(c, req.id, -r, describe(-r), false);
+		if (quiet)
+			c->srv->stats.errors++;
+		else
+			client_send_error(c, req.id, -r, describe(-r), false);
 		return;
 	}
 	log_debug("%s: %s %s: ok", c->name, wire_op_name(req.op),
 	          loggable(req.name, name, sizeof(name)));
+	if (quiet)
+		return;
 	rep.id = req.id;
 	rep.op = req.op;
 	client_send(c, &rep, fd);

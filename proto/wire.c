@@ -265,6 +265,7 @@ static int encode_request_op(const struct wire_request *req, Mmapd__Request *msg
 	case WIRE_CLOSE:
 		mmapd__close_request__init(&op->close);
 		op->close.handle = req->handle;
+		op->close.quiet = req->quiet;
 		msg->op_case = MMAPD__REQUEST__OP_CLOSE;
 		msg->close = &op->close;
 		return 0;
@@ -330,6 +331,7 @@ static int decode_request_op(const Mmapd__Request *msg, struct wire_request *req
 	case MMAPD__REQUEST__OP_CLOSE:
 		req->op = WIRE_CLOSE;
 		req->handle = msg->close->handle;
+		req->quiet = msg->close->quiet;
 		return 0;
 	case MMAPD__REQUEST__OP_RESIZE:
 		req->op = WIRE_RESIZE;

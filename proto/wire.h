@@ -72,6 +72,8 @@ struct wire_request {
 	bool must_exist;
 	/* WIRE_CLOSE, WIRE_RESIZE */
 	uint64_t handle;
+	/* WIRE_CLOSE: no reply, whatever happens (the library does not wait for one) */
+	bool quiet;
 	/* WIRE_RESIZE */
 	uint64_t size;
 };

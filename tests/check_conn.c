@@ -224,15 +224,20 @@ START_TEST(test_conn_handle_limit_is_emfile)
 {
 	struct test_daemon d;
 	static const char *const args[] = {"--max-handles", "2", NULL};
-	struct mmapc_options o = {.tagname = "h"};
-	mmapc_map *a, *b, *c;
+	struct mmapc_options o1 = {.tagname = "h1"}, o2 = {.tagname = "h2"}, o3 = {.tagname = "h3"};
+	mmapc_map *a, *b, *c, *again;
 
+	/* One handle per tag this process holds, however many maps it has of each. */
 	daemon_start(&d, args);
-	ck_assert_int_eq(mmapc_open(&a, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o), 0);
-	ck_assert_int_eq(mmapc_open(&b, -1, 0, MMAPC_ACCESS_DEFAULT, 0, &o), 0);
-	ck_assert_int_eq(mmapc_open(&c, -1, 0, MMAPC_ACCESS_DEFAULT, 0, &o), -EMFILE);
+	ck_assert_int_eq(mmapc_open(&a, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o1), 0);
+	ck_assert_int_eq(mmapc_open(&b, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o2), 0);
+	ck_assert_int_eq(mmapc_open(&again, -1, 0, MMAPC_ACCESS_DEFAULT, 0, &o2), 0);
+	ck_assert_int_eq(mmapc_open(&c, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o3), -EMFILE);
 	mmapc_free(b);
-	ck_assert_int_eq(mmapc_open(&c, -1, 0, MMAPC_ACCESS_DEFAULT, 0, &o), 0);
+	ck_assert_int_eq(mmapc_open(&c, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o3), -EMFILE);
+	mmapc_free(again);
+	/* The quiet close is not answered: the daemon has it before the next request. */
+	ck_assert_int_eq(mmapc_open(&c, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o3), 0);
 	mmapc_free(c);
 	mmapc_free(a);
 	daemon_stop(&d);

@@ -535,6 +535,52 @@ START_TEST(test_daemon_timeout_keeps_holds)
 }
 END_TEST
 
+START_TEST(test_daemon_reopen_served_from_own_hold)
+{
+	mmapc_map *first = tag_map("held", 8192), *second = NULL, *ro = NULL, *rw = NULL;
+	struct mmapc_options o = {.tagname = "held"};
+
+	mmapc_setitem(first, 0, 'h');
+	/* With the daemon stopped, only an open that asks it nothing can succeed. */
+	kill(daemon_.pid, SIGSTOP);
+	ck_assert_int_eq(mmapc_open(&second, -1, 4096, MMAPC_ACCESS_DEFAULT, 4096, &o), 0);
+	ck_assert_int_eq(mmapc_created(second), 0);
+	ck_assert_int_eq(mmapc_len(second), 4096);
+	mmapc_setitem(second, 0, 's');
+	ck_assert_int_eq(mmapc_getitem(first, 4096), 's');
+	/* The same size rules as the daemon's. */
+	ck_assert_int_eq(mmapc_open(&ro, -1, 8192, MMAPC_ACCESS_DEFAULT, 4096, &o), -EFBIG);
+	ck_assert_int_eq(mmapc_open(&ro, -1, 0, MMAPC_ACCESS_DEFAULT, 8192, &o), -EFBIG);
+	/* Shrinking the tag under this process's other map is refused here. */
+	ck_assert_int_eq(mmapc_resize(first, 4096), -EBUSY);
+	mmapc_free(second);
+	kill(daemon_.pid, SIGCONT);
+	mmapc_free(first);
+
+	/* A read-only hold never serves a writable open: that one gets a hold of its own. */
+	struct mmapc_options p = {.tagname = "ro-held", .options = MMAPC_PERSISTENT};
+	mmapc_map *w;
+	ck_assert_int_eq(mmapc_open(&w, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &p), 0);
+	mmapc_free(w); /* persistent: it lives on with no holder */
+	struct mmapc_options r = {.tagname = "ro-held"};
+	ck_assert_int_eq(mmapc_open(&ro, -1, 0, MMAPC_ACCESS_READ, 0, &r), 0);
+	kill(daemon_.pid, SIGSTOP);
+	/* Another read-only open is served by the read-only hold… */
+	mmapc_map *ro2 = NULL;
+	ck_assert_int_eq(mmapc_open(&ro2, -1, 0, MMAPC_ACCESS_READ, 0, &r), 0);
+	mmapc_free(ro2);
+	kill(daemon_.pid, SIGCONT);
+	/* …but a writable one needs the daemon, and gets a writable descriptor. */
+	ck_assert_int_eq(mmapc_open(&rw, -1, 0, MMAPC_ACCESS_WRITE, 0, &r), 0);
+	ck_assert_int_eq(mmapc_write_byte(rw, 'w'), 0);
+	ck_assert_int_eq(mmapc_getitem(ro, 0), 'w');
+	ck_assert_int_eq(mmapc_resize(rw, 8192), 0);
+	mmapc_free(rw);
+	mmapc_free(ro);
+	ck_assert_int_eq(mmapc_unlink("ro-held", NULL), 0);
+}
+END_TEST
+
 START_TEST(test_daemon_out_of_descriptors_refuses_request_keeps_client)
 {
 	struct test_daemon lim;
@@ -603,7 +649,8 @@ START_TEST(test_daemon_list_and_stat)
 		const struct wire_tag_info *t = &rep.tags[i];
 		if (!strcmp(t->name, "beta")) {
 			seen_beta = true;
-			ck_assert_uint_eq(t->holders, 2);
+			/* Two maps, one process: one hold. */
+			ck_assert_uint_eq(t->holders, 1);
 			ck_assert_uint_eq(t->size, 8192);
 			ck_assert_uint_eq(t->mode, 0600);
 			ck_assert(!t->global);
@@ -621,7 +668,7 @@ START_TEST(test_daemon_list_and_stat)
 	daemon_call(sock, &req, -1, &rep, &fd);
 	ck_assert_int_eq(rep.op, WIRE_STAT);
 	ck_assert_uint_eq(rep.stats.tags, 3);
-	ck_assert_uint_eq(rep.stats.handles, 4);
+	ck_assert_uint_eq(rep.stats.handles, 3);
 	ck_assert_uint_eq(rep.stats.bytes, 4096 + 8192 + 4096);
 	ck_assert_uint_ge(rep.stats.connections, 2);
 	ck_assert_uint_ge(rep.stats.requests, 5);
@@ -843,6 +890,7 @@ Suite *daemon_suite(void)
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_add_test(tc, test_daemon_forked_worker_does_not_keep_parent_holds);
 	tcase_add_test(tc, test_daemon_timeout_keeps_holds);
+	tcase_add_test(tc, test_daemon_reopen_served_from_own_hold);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("list");

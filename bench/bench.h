@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 struct bench {
-	bool quick;       /* --quick: fewer iterations, for a smoke test */
+	bool quick;        /* --quick: fewer iterations, for a smoke test */
 	const char *mmapd; /* the mmapd binary to start, from $MMAPD_BIN or build/mmapd */
 };
 
@@ -32,7 +32,7 @@ enum bench_goal {
  * bar the ratio subject/baseline must clear. For a row with no baseline (an absolute bound,
  * such as bytes per tag), pass baseline 1 and the bound as target. `note` may be NULL. */
 void bench_report(const char *what, double subject, double baseline, const char *unit,
-		  enum bench_goal goal, double target, const char *note);
+                  enum bench_goal goal, double target, const char *note);
 
 /* Nanoseconds on CLOCK_MONOTONIC. */
 uint64_t bench_now_ns(void);

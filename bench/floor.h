@@ -16,8 +16,8 @@
 
 struct floor {
 	pid_t pid;
-	size_t n;  /* client sockets */
-	int *fds;  /* the clients' ends of the socketpairs, n of them (CLOEXEC, blocking) */
+	size_t n;   /* client sockets */
+	int *fds;   /* the clients' ends of the socketpairs, n of them (CLOEXEC, blocking) */
 	size_t len; /* the memfd's size */
 };
 

@@ -22,8 +22,8 @@ static const struct {
 	const char *name;
 	void (*run)(struct bench *b);
 } benches[] = {
-	{"daemon", bench_daemon},
-	{"data", bench_data},
+        {"daemon", bench_daemon},
+        {"data", bench_data},
 };
 
 struct row {
@@ -38,7 +38,7 @@ static struct row rows[128];
 static size_t n_rows;
 
 void bench_report(const char *what, double subject, double baseline, const char *unit,
-		  enum bench_goal goal, double target, const char *note)
+                  enum bench_goal goal, double target, const char *note)
 {
 	if (n_rows == sizeof(rows) / sizeof(rows[0]))
 		return;
@@ -106,13 +106,18 @@ static void print_table(void)
 	printf("|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < n_rows; i++) {
 		const struct row *r = &rows[i];
-		const char *op = r->goal == BENCH_AT_MOST ? "<= " : r->goal == BENCH_AT_LEAST ? ">= " : "";
+		const char *op = r->goal == BENCH_AT_MOST    ? "<= "
+		                 : r->goal == BENCH_AT_LEAST ? ">= "
+		                                             : "";
 		char target[32] = "-";
 		if (r->goal != BENCH_INFO)
 			snprintf(target, sizeof(target), "%s%.2f", op, r->target);
 		printf("| %s | %.3f %s | %.3f %s | %.3f | %s | %s | %s |\n", r->what, r->subject,
 		       r->unit, r->baseline, r->unit, r->subject / r->baseline, target,
-		       r->goal == BENCH_INFO ? "-" : met(r) ? "yes" : "NO", r->note);
+		       r->goal == BENCH_INFO ? "-"
+		       : met(r)              ? "yes"
+		                             : "NO",
+		       r->note);
 	}
 }
 
@@ -121,11 +126,14 @@ static void print_json(void)
 	printf("[\n");
 	for (size_t i = 0; i < n_rows; i++) {
 		const struct row *r = &rows[i];
-		printf("  {\"what\": \"%s\", \"subject\": %.6g, \"baseline\": %.6g, \"unit\": \"%s\", "
+		printf("  {\"what\": \"%s\", \"subject\": %.6g, \"baseline\": %.6g, \"unit\": "
+		       "\"%s\", "
 		       "\"ratio\": %.6g, \"goal\": \"%s\", \"target\": %.6g, \"met\": %s, "
 		       "\"note\": \"%s\"}%s\n",
 		       r->what, r->subject, r->baseline, r->unit, r->subject / r->baseline,
-		       r->goal == BENCH_AT_MOST ? "at_most" : r->goal == BENCH_AT_LEAST ? "at_least" : "info",
+		       r->goal == BENCH_AT_MOST    ? "at_most"
+		       : r->goal == BENCH_AT_LEAST ? "at_least"
+		                                   : "info",
 		       r->target, met(r) ? "true" : "false", r->note, i + 1 < n_rows ? "," : "");
 	}
 	printf("]\n");

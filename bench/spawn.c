@@ -27,9 +27,9 @@
 /* Quotas far past anything a benchmark creates; --max-connections stays under the hard
  * descriptor limit that the daemon raises its own soft limit to. */
 static const char *const raised[] = {
-        "--max-tags",           "10000000", "--max-bytes",          "64T",
-        "--max-tags-per-user",  "10000000", "--max-bytes-per-user", "64T",
-        "--max-connections",    "16384",    "--max-handles",        "1000000",
+        "--max-tags",          "10000000", "--max-bytes",          "64T",
+        "--max-tags-per-user", "10000000", "--max-bytes-per-user", "64T",
+        "--max-connections",   "16384",    "--max-handles",        "1000000",
 };
 
 int spawn_connect(const char *path)
@@ -109,6 +109,7 @@ int spawn_daemon(struct spawn_daemon *d, const char *bin, const char *const *ext
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	int status;
 
+	d->pid = 0;
 	snprintf(d->dir, sizeof(d->dir), "%s/mmapd-bench-XXXXXX", tmp);
 	if (!mkdtemp(d->dir))
 		return -errno;
@@ -163,7 +164,8 @@ int spawn_pin(pid_t pid, int cpu)
 	if (!dir)
 		return -errno;
 	while ((e = readdir(dir)))
-		if (e->d_name[0] != '.' && sched_setaffinity(atoi(e->d_name), sizeof(set), &set) < 0)
+		if (e->d_name[0] != '.' &&
+		    sched_setaffinity(atoi(e->d_name), sizeof(set), &set) < 0)
 			r = -errno;
 	closedir(dir);
 	return r;

@@ -138,7 +138,7 @@ static int view_length(uint64_t size, int64_t offset, int64_t *length)
 /* Serves an open from a hold this process already has, if there is one. Returns 1 with the
  * hold referenced, 0 if there is none, or a negative errno. */
 static int open_held(struct conn *c, const char *name, bool writable, int64_t *length,
-		     int64_t offset, struct map_tag **ret_tag)
+                     int64_t offset, struct map_tag **ret_tag)
 {
 	struct stat st;
 
@@ -159,7 +159,7 @@ static int open_held(struct conn *c, const char *name, bool writable, int64_t *l
 }
 
 int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int64_t offset,
-	     bool writable, struct map_tag **ret_tag, bool *ret_created)
+             bool writable, struct map_tag **ret_tag, bool *ret_created)
 {
 	struct wire_request req = {.op = WIRE_OPEN};
 	struct wire_reply rep;
@@ -276,8 +276,8 @@ static int reclaim(mmapc_map *m)
 	close(fd);
 	if (!same) {
 		/* Not our memory: give the handle back and keep none. */
-		struct wire_request close_req = {.op = WIRE_CLOSE, .handle = rep.handle,
-						 .quiet = true};
+		struct wire_request close_req = {
+		        .op = WIRE_CLOSE, .handle = rep.handle, .quiet = true};
 		conn_send(t->conn, generation, &close_req);
 		return -ESTALE;
 	}

@@ -74,7 +74,7 @@ $(B)/pic/proto/wire.o: BASE_CFLAGS += -I$(B)/gen
 $(B)/pic/proto/wire.o: $(B)/gen/mmapd.pb-c.h
 
 # ---- libmmapc ----------------------------------------------------------------------------
-LIB_SRCS = client/map.c client/map_io.c client/find.c client/conn.c client/tag.c
+LIB_SRCS = client/map.c client/map_io.c client/find.c client/conn.c client/tag.c client/admin.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/pic/%.o) $(WIRE_OBJS)
 LIB_LIBS = $(PROTOBUF_LIBS)
 LIB_SO = $(B)/libmmapc.so.$(VERSION)

@@ -348,6 +348,45 @@ int mmapc_access(mmapc_map *m);
 /* The file (or tag) offset of the map's first byte, as given to mmapc_open. */
 int64_t mmapc_offset(mmapc_map *m);
 
+/* ---- the daemon's view, for administration (mmapctl) ----------------------------------- */
+
+/* One tag as mmapc_list reports it. */
+struct mmapc_tag_info {
+	char name[304];         /* "Global\\name", or the bare name of a per-user tag */
+	int global;             /* 1 for a Global\\ tag */
+	uint32_t namespace_uid; /* the user whose namespace a per-user tag is in */
+	int file;               /* 1 for a file-backed tag, 0 for anonymous memory */
+	uint64_t size;          /* bytes */
+	uint32_t holders;       /* processes holding it (one hold per process and tag) */
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+	uint32_t mode;  /* permission bits */
+	int persistent; /* lives until mmapc_unlink */
+};
+
+/* Calls fn for every tag the daemon shows the caller (the global ones and the caller's own;
+ * root sees all), in a stable order, until fn returns non-zero, which mmapc_list then
+ * returns. socket_path as in struct mmapc_options. Returns 0 when every tag was passed, or
+ * a connection failure as mmapc_open lists them. The info is valid during the call only. */
+int mmapc_list(const char *socket_path, int (*fn)(const struct mmapc_tag_info *info, void *arg),
+               void *arg);
+
+/* The daemon's counters. */
+struct mmapc_stats {
+	uint64_t tags;        /* tags alive */
+	uint64_t bytes;       /* bytes of anonymous tags */
+	uint64_t connections; /* clients connected now */
+	uint64_t requests;    /* requests received since start */
+	uint64_t errors;      /* requests refused since start */
+	uint64_t handles;     /* holds of all clients */
+};
+
+/* Fills *ret with the daemon's counters. Returns 0 or a connection failure. */
+int mmapc_stat(const char *socket_path, struct mmapc_stats *ret);
+
+/* Asks the daemon for its protocol version: returns it (> 0), or a connection failure. */
+int mmapc_ping(const char *socket_path);
+
 #ifdef __cplusplus
 }
 #endif

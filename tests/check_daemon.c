@@ -681,6 +681,59 @@ START_TEST(test_daemon_list_and_stat)
 }
 END_TEST
 
+static int count_tag(const struct mmapc_tag_info *info, void *arg)
+{
+	int *n = arg;
+	if (!strncmp(info->name, "page-", 5)) {
+		if (info->size != 4096 || info->holders != 1 || info->mode != 0600 ||
+		    info->global || info->file || info->persistent)
+			return -1000;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int stop_at_three(const struct mmapc_tag_info *info, void *arg)
+{
+	(void)info;
+	return ++*(int *)arg == 3 ? 42 : 0;
+}
+
+START_TEST(test_daemon_admin_list_stat_ping)
+{
+	mmapc_map *maps[70];
+	struct mmapc_stats st;
+	int n = 0;
+
+	for (int i = 0; i < 70; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "page-%02d", i);
+		maps[i] = tag_map(name, 4096);
+	}
+	/* More than one reply's worth (64): the list continues after the last cursor. */
+	ck_assert_int_eq(mmapc_list(NULL, count_tag, &n), 0);
+	ck_assert_int_eq(n, 70);
+	n = 0;
+	ck_assert_int_eq(mmapc_list(NULL, stop_at_three, &n), 42);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(mmapc_list(NULL, NULL, NULL), -EINVAL);
+
+	ck_assert_int_eq(mmapc_stat(NULL, &st), 0);
+	ck_assert_uint_eq(st.tags, 70);
+	ck_assert_uint_eq(st.handles, 70);
+	ck_assert_uint_eq(st.bytes, 70 * 4096);
+	ck_assert_uint_ge(st.connections, 1);
+	ck_assert_int_eq(mmapc_stat(NULL, NULL), -EINVAL);
+	ck_assert_int_eq(mmapc_ping(NULL), 1);
+	for (int i = 0; i < 70; i++)
+		mmapc_free(maps[i]);
+
+	ck_assert_int_eq(mmapc_ping("/nonexistent/mmapd.sock"), -ENOENT);
+	ck_assert_int_eq(mmapc_stat("/nonexistent/mmapd.sock", &st), -ENOENT);
+	ck_assert_int_eq(mmapc_list("/nonexistent/mmapd.sock", count_tag, &n), -ENOENT);
+}
+END_TEST
+
 /* ---- quotas -------------------------------------------------------------------------------- */
 
 START_TEST(test_daemon_quotas)
@@ -896,6 +949,7 @@ Suite *daemon_suite(void)
 	tc = tcase_new("list");
 	tcase_add_checked_fixture(tc, start, stop);
 	tcase_add_test(tc, test_daemon_list_and_stat);
+	tcase_add_test(tc, test_daemon_admin_list_stat_ping);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("quotas");

@@ -91,6 +91,13 @@ $(MMAPD): $(B)/daemon/main.o $(DAEMON_CORE_OBJS) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
+# ---- mmapctl ------------------------------------------------------------------------------
+MMAPCTL = $(B)/mmapctl
+
+$(MMAPCTL): $(B)/tools/mmapctl.o $(LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
 # ---- tests -------------------------------------------------------------------------------
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_OBJS = $(TEST_SRCS:%.c=$(B)/%.o)
@@ -108,7 +115,7 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LIB_A)
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_A) $(MMAPD) \
-	$(DEMO_BINS)
+	$(MMAPCTL) $(DEMO_BINS)
 
 .PHONY: all check run demo bench valgrind install uninstall clean format format-check deps \
 	build-check build-demo build-run build-bench
@@ -165,7 +172,7 @@ $(B)/examples/%: $(B)/examples/%.o $(LIB_A)
 
 # The integration suites start $(MMAPD) from the build tree; MMAPD_BIN tells them where.
 build-check: $(TEST_BIN) $(ALL_TARGETS)
-	$(Q)MMAPD_BIN=$(abspath $(MMAPD)) $(TEST_BIN)
+	$(Q)MMAPD_BIN=$(abspath $(MMAPD)) MMAPCTL_BIN=$(abspath $(MMAPCTL)) $(TEST_BIN)
 
 # The suites in one process under memcheck, for memory errors, and every mmapd they start
 # under memcheck with leak checking (its exit status, which the tests assert, carries the

@@ -173,6 +173,7 @@ $(B)/examples/%: $(B)/examples/%.o $(LIB_A)
 # The integration suites start $(MMAPD) from the build tree; MMAPD_BIN tells them where.
 build-check: $(TEST_BIN) $(ALL_TARGETS)
 	$(Q)MMAPD_BIN=$(abspath $(MMAPD)) MMAPCTL_BIN=$(abspath $(MMAPCTL)) $(TEST_BIN)
+	$(Q)tests/install-test $(B)
 
 # The suites in one process under memcheck, for memory errors, and every mmapd they start
 # under memcheck with leak checking (its exit status, which the tests assert, carries the
@@ -199,18 +200,42 @@ build-bench: $(BENCH_BIN) $(MMAPD)
 build-run: $(MMAPD)
 	exec $(MMAPD) $(MMAPD_ARGS)
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)
+MAN_PAGES = $(wildcard man/*.[1-8])
+
+$(B)/libmmapc.pc: client/libmmapc.pc.in Makefile
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(B)/mmapd.service: systemd/mmapd.service.in Makefile
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|' $< > $@
+
+install: all $(B)/libmmapc.pc $(B)/mmapd.service
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libmmapc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmmapc.so.$(SONAME_MAJOR)
 	ln -sf libmmapc.so.$(SONAME_MAJOR) $(DESTDIR)$(LIBDIR)/libmmapc.so
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/mmapc.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(B)/libmmapc.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0755 $(MMAPD) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(MMAPCTL) $(DESTDIR)$(BINDIR)/
+	install -m 0644 systemd/mmapd.socket $(B)/mmapd.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	for page in $(MAN_PAGES); do \
+		section=$${page##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$section; \
+		install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$$section/; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libmmapc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmmapc.so.$(SONAME_MAJOR) \
 		$(DESTDIR)$(LIBDIR)/libmmapc.so $(DESTDIR)$(LIBDIR)/libmmapc.a \
-		$(DESTDIR)$(INCLUDEDIR)/mmapc.h
+		$(DESTDIR)$(INCLUDEDIR)/mmapc.h $(DESTDIR)$(PKGCONFIGDIR)/libmmapc.pc \
+		$(DESTDIR)$(SBINDIR)/mmapd $(DESTDIR)$(BINDIR)/mmapctl \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/mmapd.socket $(DESTDIR)$(SYSTEMDUNITDIR)/mmapd.service
+	for page in $(MAN_PAGES); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page##*/}; \
+	done
 
 FORMAT_FILES = $(wildcard include/*.h client/*.c client/*.h daemon/*.c daemon/*.h proto/*.c \
 	proto/*.h tools/*.c tests/*.c tests/*.h bench/*.c bench/*.h examples/*.c)

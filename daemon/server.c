@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+#include <systemd/sd-daemon.h>
+
 #include "client.h"
 #include "log.h"
 #include "server.h"
@@ -76,10 +79,31 @@ static void listen_cb(uv_poll_t *h, int status, int events)
 	}
 }
 
+/* STATUS= for systemctl status: what the daemon holds now. */
+static void notify_status(struct server *srv)
+{
+	struct wire_stats st = srv->stats;
+
+	if (!srv->notify)
+		return;
+	registry_stats(srv->reg, &st);
+	sd_notifyf(0, "STATUS=%llu tags, %llu bytes, %llu clients, %llu holds",
+	           (unsigned long long)st.tags, (unsigned long long)st.bytes,
+	           (unsigned long long)st.connections, (unsigned long long)st.handles);
+}
+
+static void watchdog_cb(uv_timer_t *t)
+{
+	(void)t;
+	sd_notify(0, "WATCHDOG=1");
+}
+
 static void sweep_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
 	uint64_t now = uv_now(srv->loop), limit = srv->limits.throttle_seconds * 1000ull;
+
+	notify_status(srv);
 
 	if (srv->accept_paused) {
 		srv->accept_paused = false;
@@ -122,6 +146,16 @@ int server_init(struct server *srv, uv_loop_t *loop, struct registry *reg,
 	srv->sweep.data = srv;
 	uv_timer_start(&srv->sweep, sweep_cb, 1000, 1000);
 	uv_unref((uv_handle_t *)&srv->sweep);
+
+	/* Under systemd: status lines, and keepalives if WatchdogSec= is set. The loop itself
+	 * sends them, so a daemon whose loop hangs stops sending and is restarted. */
+	srv->notify = getenv("NOTIFY_SOCKET") != NULL;
+	uv_timer_init(loop, &srv->watchdog);
+	uint64_t usec;
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000) {
+		uv_timer_start(&srv->watchdog, watchdog_cb, 0, usec / 2000);
+		uv_unref((uv_handle_t *)&srv->watchdog);
+	}
 	return 0;
 }
 
@@ -133,6 +167,8 @@ void server_finish(struct server *srv)
 	uv_close((uv_handle_t *)&srv->listen_poll, NULL);
 	uv_timer_stop(&srv->sweep);
 	uv_close((uv_handle_t *)&srv->sweep, NULL);
+	uv_timer_stop(&srv->watchdog);
+	uv_close((uv_handle_t *)&srv->watchdog, NULL);
 	close(srv->listen_fd);
 	if (srv->reserve_fd >= 0)
 		close(srv->reserve_fd);

@@ -4,7 +4,8 @@
  * SEQPACKET streams), accepts connections (SOCK_NONBLOCK | SOCK_CLOEXEC) up to a limit,
  * and keeps a reserve descriptor so that at the descriptor limit it can still accept and
  * immediately close a connection instead of spinning on EMFILE. A one-second sweep timer
- * disconnects clients that have been throttled (not reading their replies) for too long.
+ * disconnects clients that have been throttled (not reading their replies) for too long and,
+ * under systemd, reports STATUS=; a watchdog timer sends WATCHDOG=1 when WatchdogSec= asks.
  *
  * Not here: what happens on a connection (client.c), requests (handlers.c), tags
  * (registry.c), start-up and signals (main.c).
@@ -38,6 +39,8 @@ struct server {
 	int listen_fd;
 	uv_poll_t listen_poll;
 	uv_timer_t sweep;
+	uv_timer_t watchdog;    /* WATCHDOG=1 at half systemd's interval, when it asks for it */
+	bool notify;            /* a service manager listens (NOTIFY_SOCKET) */
 	int reserve_fd;         /* /dev/null, given up to accept-and-close at EMFILE */
 	bool accept_paused;     /* out of descriptors, reserve included: the sweep resumes */
 	struct client *clients; /* a doubly linked list through client->next/prev */

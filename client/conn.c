@@ -33,6 +33,20 @@ static struct conn *conns;
 
 static void drop(struct conn *c);
 
+/* This process's pid, without a system call each time (glibc no longer caches getpid). The
+ * atfork child handler refreshes it. */
+static _Atomic pid_t self;
+
+pid_t conn_self(void)
+{
+	pid_t pid = atomic_load(&self);
+	if (!pid) {
+		pid = getpid();
+		atomic_store(&self, pid);
+	}
+	return pid;
+}
+
 /* fork: no connection may be mid-request in the child (prepare takes every lock), and the
  * child closes its copies of its parent's sockets at once, so that it never speaks for the
  * parent and the parent's holds end when the parent does. */
@@ -52,6 +66,7 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	atomic_store(&self, getpid());
 	for (struct conn *c = conns; c; c = c->next) {
 		drop(c);
 		pthread_mutex_unlock(&c->lock);
@@ -145,7 +160,7 @@ static int connect_locked(struct conn *c)
 		return r;
 	}
 	c->fd = fd;
-	c->pid = getpid();
+	c->pid = conn_self();
 	c->generation++;
 	atomic_store(&c->live, c->generation);
 	return 0;
@@ -274,7 +289,7 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 	int r;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->fd >= 0 && c->pid != getpid())
+	if (c->fd >= 0 && c->pid != conn_self())
 		drop(c); /* the parent's socket: never speak on it */
 	for (int attempt = 0;; attempt++) {
 		if (c->fd < 0) {
@@ -315,7 +330,7 @@ int conn_send(struct conn *c, uint64_t generation, struct wire_request *req)
 	int r = -ESTALE;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->fd >= 0 && c->pid == getpid() && generation == c->generation) {
+	if (c->fd >= 0 && c->pid == conn_self() && generation == c->generation) {
 		req->version = WIRE_VERSION;
 		req->id = ++c->next_id;
 		r = wire_encode_request(req, out, sizeof(out));

@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "wire.h"
 
@@ -59,6 +60,9 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 /* Sends req, which expects no reply (a quiet close), on the connection of that generation
  * only. Returns 0, -ESTALE (another connection now, or none), or a send's failure. */
 int conn_send(struct conn *c, uint64_t generation, struct wire_request *req);
+
+/* getpid(), cached (and refreshed in a forked child by the library's atfork handler). */
+pid_t conn_self(void);
 
 /* Whether generation is the connection's live one in this process: a handle issued under it
  * is still this process's hold. Takes no lock. */

@@ -109,7 +109,7 @@ static struct map_tag *table_find(const struct conn *c, const char *name, bool w
 {
 	if (!n_buckets)
 		return NULL;
-	pid_t pid = getpid();
+	pid_t pid = conn_self();
 	for (struct map_tag *t = buckets[bucket_of(c, name)]; t; t = t->next)
 		if (t->conn == c && t->pid == pid && (t->writable || !writable) &&
 		    !strcmp(t->name, name) && conn_current(c, t->generation))
@@ -188,7 +188,7 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 	t->conn = c;
 	t->fd = -1;
 	t->refs = 1;
-	t->pid = getpid();
+	t->pid = conn_self();
 
 	memcpy(req.name, opts->tagname, name_len + 1);
 	req.writable = writable;
@@ -284,7 +284,7 @@ static int reclaim(mmapc_map *m)
 	pthread_mutex_lock(&holds_lock);
 	t->handle = rep.handle;
 	t->generation = generation;
-	t->pid = getpid();
+	t->pid = conn_self();
 	pthread_mutex_unlock(&holds_lock);
 	return 0;
 }

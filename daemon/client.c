@@ -14,8 +14,10 @@
 #include "fdpass.h"
 #include "log.h"
 
-/* Packets read per wakeup before the loop turns to other clients. */
-#define READS_PER_WAKEUP 16
+/* Packets read per wakeup before the loop turns to other clients: one, so that a client
+ * with one request in flight (libmmapc's way) costs one recvmsg, not a second that says
+ * EAGAIN; the poll is level-triggered, so more packets mean another wakeup. */
+#define READS_PER_WAKEUP 1
 
 struct reply_packet {
 	struct reply_packet *next;
@@ -62,22 +64,29 @@ void client_destroy(struct client *c)
 	uv_close((uv_handle_t *)&c->poll, poll_close_cb);
 }
 
+/* One sendmsg of a packet and its descriptor: 1 sent, 0 the socket is full, or a negative
+ * errno when the connection is broken. */
+static int send_packet(struct client *c, const uint8_t *data, size_t len, int fd)
+{
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	union fdpass_control control;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	fdpass_attach(&msg, &control, fd);
+	if (sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		return 1;
+	return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+}
+
 /* Sends queued replies until the queue is empty or the socket is full. Returns 0, or a
  * negative errno when the connection is broken. */
 static int flush_queue(struct client *c)
 {
 	while (c->queue_head) {
 		struct reply_packet *p = c->queue_head;
-		struct iovec iov = {.iov_base = p->data, .iov_len = p->len};
-		union fdpass_control control;
-		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-
-		fdpass_attach(&msg, &control, p->fd);
-		if (sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			return -errno;
-		}
+		int r = send_packet(c, p->data, p->len, p->fd);
+		if (r <= 0)
+			return r;
 		/* The kernel holds its own reference now; ours is no longer needed. */
 		if (p->fd >= 0)
 			close(p->fd);
@@ -94,7 +103,7 @@ static int flush_queue(struct client *c)
  * Returns false if the client is gone. */
 static bool pump(struct client *c)
 {
-	if (flush_queue(c) < 0 || (c->closing && !c->queue_head)) {
+	if (c->broken || flush_queue(c) < 0 || (c->closing && !c->queue_head)) {
 		client_destroy(c);
 		return false;
 	}
@@ -116,19 +125,38 @@ static bool pump(struct client *c)
 	return true;
 }
 
-void client_send(struct client *c, const struct wire_reply *rep, int fd)
+void client_send(struct client *c, const struct wire_reply *rep, int fd, bool borrowed)
 {
 	uint8_t buf[WIRE_PACKET_MAX];
 	int n = wire_encode_reply(rep, buf, sizeof(buf));
-	struct reply_packet *p = n > 0 ? malloc(sizeof(*p) + (size_t)n) : NULL;
 
+	if (n <= 0) {
+		log_error("%s: cannot encode a reply (%s); disconnecting", c->name, strerror(-n));
+		goto fail;
+	}
+	/* The common case: nothing waits before this reply, and the socket has room. */
+	if (!c->queue_head && !c->broken) {
+		int r = send_packet(c, buf, (size_t)n, fd);
+		if (r != 0) {
+			c->broken = r < 0;
+			if (fd >= 0 && !borrowed)
+				close(fd);
+			return;
+		}
+	}
+	if (fd >= 0 && borrowed) {
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			/* A reply without its descriptor would break the protocol. */
+			log_error("%s: cannot keep a descriptor for a queued reply (%s); disconnecting",
+			          c->name, strerror(errno));
+			goto fail;
+		}
+	}
+	struct reply_packet *p = malloc(sizeof(*p) + (size_t)n);
 	if (!p) {
-		log_error("%s: cannot queue a reply (%s); disconnecting", c->name,
-		          strerror(n < 0 ? -n : ENOMEM));
-		if (fd >= 0)
-			close(fd);
-		c->closing = true;
-		return;
+		log_error("%s: no memory to queue a reply; disconnecting", c->name);
+		goto fail;
 	}
 	p->next = NULL;
 	p->fd = fd;
@@ -140,6 +168,11 @@ void client_send(struct client *c, const struct wire_reply *rep, int fd)
 		c->queue_head = p;
 	c->queue_tail = p;
 	c->queued++;
+	return;
+fail:
+	if (fd >= 0 && !borrowed)
+		close(fd);
+	c->broken = true;
 }
 
 void client_send_error(struct client *c, uint64_t id, int error, const char *message, bool hangup)
@@ -147,7 +180,7 @@ void client_send_error(struct client *c, uint64_t id, int error, const char *mes
 	struct wire_reply rep = {.id = id, .op = WIRE_NONE, .error = error};
 
 	snprintf(rep.message, sizeof(rep.message), "%s", message);
-	client_send(c, &rep, -1);
+	client_send(c, &rep, -1, false);
 	c->srv->stats.errors++;
 	if (hangup)
 		c->closing = true;

@@ -56,6 +56,7 @@ struct client {
 	unsigned int queued;
 	uint64_t throttled_since; /* uv_now() when throttling began, or 0 */
 	bool closing;             /* hang up once the queue is empty */
+	bool broken;              /* a send failed: destroy at the next pump */
 	bool peer_done;           /* the peer shut its writing side: read to the end, then close */
 
 	struct handle_slot *slots;
@@ -70,9 +71,11 @@ int client_create(struct server *srv, int fd);
  * once libuv has closed its poll handle. */
 void client_destroy(struct client *c);
 
-/* Queues a reply carrying fd (taken over: closed once sent or if the client goes away; -1
- * for none). If it cannot even be encoded, the client is disconnected. */
-void client_send(struct client *c, const struct wire_reply *rep, int fd);
+/* Sends a reply carrying fd (-1 for none): at once when nothing is queued before it, else
+ * queued. A borrowed fd stays the caller's (it is dup()ed if the reply must be queued);
+ * otherwise fd is taken over (closed once sent, or if the client goes away). If the reply
+ * cannot even be encoded, or the connection is broken, the client is disconnected. */
+void client_send(struct client *c, const struct wire_reply *rep, int fd, bool borrowed);
 
 /* Queues an error reply for request id and, if hangup, closes the connection once it has
  * been sent. */

@@ -36,6 +36,7 @@ static int do_open(struct client *c, const struct wire_request *req, int file_fd
 	        .mode = req->mode,
 	        .persistent = req->persistent,
 	        .must_exist = req->must_exist,
+	        .borrow_fd = true,
 	        .file_fd = file_fd,
 	};
 	struct registry_opened o;
@@ -43,9 +44,10 @@ static int do_open(struct client *c, const struct wire_request *req, int file_fd
 	int r = registry_open(c->srv->reg, &c->peer, &args, &o);
 	if (r < 0)
 		return r;
+	/* o.fd is the tag's own descriptor (borrow_fd): client_send dups it only if the reply
+	 * has to wait in the queue. */
 	int64_t handle = client_handle_add(c, o.tag, o.writable);
 	if (handle < 0) {
-		close(o.fd);
 		registry_release(c->srv->reg, o.tag);
 		return (int)handle;
 	}
@@ -194,5 +196,6 @@ void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int 
 		return;
 	rep.id = req.id;
 	rep.op = req.op;
-	client_send(c, &rep, fd);
+	/* An open's descriptor is borrowed from the tag; a resize's new memfd is ours to give. */
+	client_send(c, &rep, fd, req.op == WIRE_OPEN);
 }

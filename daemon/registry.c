@@ -226,22 +226,27 @@ static int reopen_rdonly(int fd)
 	return r < 0 ? -errno : r;
 }
 
+/* The tag's own descriptor for a reader: the file handed over read-only, or the read-only
+ * twin (made now if this is the first reader). */
 static int reader_fd(struct tag *t)
 {
 	if (t->fd_readonly)
-		return dup_cloexec(t->fd);
+		return t->fd;
 	if (t->ro_fd < 0) {
 		int r = reopen_rdonly(t->fd);
 		if (r < 0)
 			return r;
 		t->ro_fd = r;
 	}
-	return dup_cloexec(t->ro_fd);
+	return t->ro_fd;
 }
 
-static int client_fd(struct tag *t, bool writable)
+/* The descriptor a client gets: a dup of the tag's, or (borrow) the tag's own, which lives
+ * as long as the hold this open makes. */
+static int client_fd(struct tag *t, bool writable, bool borrow)
 {
-	return writable ? dup_cloexec(t->fd) : reader_fd(t);
+	int fd = writable ? t->fd : reader_fd(t);
+	return fd < 0 || borrow ? fd : dup_cloexec(fd);
 }
 
 /* A sealed memfd of size bytes with a 0600 inode. The label shows in /proc/PID/maps. */
@@ -355,7 +360,7 @@ static int open_existing(struct registry *reg, struct tag *t, const struct peer 
 		return -EFBIG;
 	if (t->holders == UINT32_MAX)
 		return -EOVERFLOW;
-	r = client_fd(t, args->writable);
+	r = client_fd(t, args->writable, args->borrow_fd);
 	if (r < 0)
 		return r;
 	t->holders++;
@@ -456,7 +461,7 @@ static int create_tag(struct registry *reg, const struct peer *peer, const struc
 	}
 	r = tag_fill(reg, t, key, args, file);
 	if (r >= 0)
-		r = client_fd(t, args->writable);
+		r = client_fd(t, args->writable, args->borrow_fd);
 	if (r < 0) {
 		quota_refund(&reg->quota, peer->uid, 1, file ? 0 : args->length);
 		tag_free(t, !file);

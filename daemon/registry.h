@@ -79,12 +79,15 @@ struct registry_open_args {
 	uint32_t mode;   /* permission bits for a tag this call creates; 0: 0600; > 0777: EINVAL */
 	bool persistent; /* a tag this call creates lives until unlinked */
 	bool must_exist; /* refuse with -ENOENT rather than create the tag */
+	bool borrow_fd;  /* ret->fd is the tag's own (see struct registry_opened) */
 	int file_fd;     /* a regular file to back a new tag, or -1; always taken (see below) */
 };
 
 struct registry_opened {
 	struct tag *tag;
-	int fd;       /* a new CLOEXEC descriptor for the client: O_RDONLY unless writable */
+	int fd;       /* a new CLOEXEC descriptor for the client: O_RDONLY unless writable;
+	               * with borrow_fd the tag's own instead, valid while the hold this open
+	               * made lasts, never to be closed by the caller */
 	bool created; /* this call created the tag */
 	bool writable;
 	uint64_t size; /* the tag's size now (a file tag: the file's size) */

@@ -4,9 +4,11 @@
  * measured runs in a forked "measurer" process, so that the benchmark program itself never
  * holds a libmmapc connection (they live as long as the process), a hold, or a CPU pinning;
  * results come back through one shared page. Latency rows run subject and baseline in the
- * same measurer, alternately, in rounds (the order swapped every round, after one warm-up
+ * same measurer, alternately, in rounds (the order rotated every round, after one warm-up
  * round each), and report the median over rounds of each round's median or 99th percentile,
- * so that drift of the machine cancels. Every op is timed by itself.
+ * so that drift of the machine cancels. Rounds are short (a few hundred ops, tens of
+ * milliseconds) and many, because this machine's load comes in bursts that a long round
+ * would give to one side only. Every op is timed by itself.
  *
  * The rows and their baselines:
  *   attach p50, p99   A holder process creates tag T (4 KiB) and keeps it; the measurer opens
@@ -25,7 +27,10 @@
  *   re-open           The measurer keeps one map of T for the whole run and opens, touches
  *                     and frees a second one repeatedly. Baseline: the attach floor, the
  *                     least an open through another process costs: a re-open served inside
- *                     the process should cost a fraction of it.
+ *                     the process should cost a fraction of it. An unjudged row compares it
+ *                     with the local floor (mmap, touch, munmap of a memfd at hand), the
+ *                     least a new mapping costs at all, which bounds how small that
+ *                     fraction can be on this machine.
  *   throughput        1, 8 and 64 client processes open T, touch and free as fast as they
  *                     can for a fixed time; the aggregate opens/s against the same number of
  *                     clients of the epoll floor (one thread, non-blocking, every socket in
@@ -41,7 +46,10 @@
  *                     round trip, and an open and free through the library while all are
  *                     connected. An absolute bound, baseline 1.
  *   1 GiB vs 4 KiB    attach of a 1 GiB tag against attach of a 4 KiB tag (one byte touched
- *                     in each): mapping must not cost in proportion to the size.
+ *                     in each): mapping must not cost in proportion to the size. An unjudged
+ *                     row gives the attach floor's own ratio at the same two sizes: the
+ *                     kernel's share (a mapping alone in a fresh gigabyte of address space
+ *                     needs page tables of its own, made at the fault, freed at munmap).
  *
  * Not here: the floors (floor.c), starting mmapd (spawn.c), the report (main.c).
  */
@@ -93,6 +101,7 @@ struct sizes {
 	double tp_secs;           /* one throughput round */
 	size_t tags, connections; /* scale and connection rows */
 	unsigned long long nofile_hard;
+	bool quick;
 };
 
 static int fail(const char *where, int r)
@@ -133,15 +142,19 @@ static int run_child(void (*fn)(void *), void *arg)
 	return 0;
 }
 
-static void reap(pid_t pid)
+/* A private mmapd for one benchmark (spawn.c), its failure recorded. */
+static int start_daemon(struct spawn_daemon *d, const struct bench *b)
 {
-	int status;
+	int r = spawn_daemon(d, b->mmapd, NULL);
+	return fail(r == -ECHILD ? "mmapd exited at start" : "start mmapd", r);
+}
 
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+/* A holder (spawn.c) of n tags on socket, its failure recorded. */
+static pid_t start_holder(const char *socket, const char *const *tags, const int64_t *lens,
+                          size_t n)
+{
+	pid_t pid = spawn_holder(socket, tags, lens, n);
+	return pid < 0 ? fail("holder", pid) : pid;
 }
 
 /* ---- one operation of each kind ------------------------------------------------------------- */
@@ -206,6 +219,25 @@ static int op_floor_attach(struct op *o)
 static int op_floor_create(struct op *o)
 {
 	return fail("floor create", floor_create(o->sock, (size_t)o->len));
+}
+
+/* The floor of a map made inside the process, with no round trip: map a memfd the process
+ * already has, touch a byte, unmap (the least a second map of a held tag needs). The first
+ * call makes the memfd (seq counts calls). */
+static int op_local_map(struct op *o)
+{
+	if (o->seq++ == 0) {
+		o->sock = memfd_create("bench-local", MFD_CLOEXEC);
+		if (o->sock < 0 || ftruncate(o->sock, o->len) < 0)
+			return fail("local memfd", -errno);
+	}
+	volatile uint8_t *p =
+	        mmap(NULL, (size_t)o->len, PROT_READ | PROT_WRITE, MAP_SHARED, o->sock, 0);
+	if (p == MAP_FAILED)
+		return fail("local mmap", -errno);
+	p[0]++;
+	munmap((void *)p, (size_t)o->len);
+	return 0;
 }
 
 /* ---- latency: subject and baseline in alternating rounds ------------------------------------ */
@@ -275,63 +307,6 @@ static void measure_cb(void *arg)
 	mmapc_free(held);
 }
 
-/* ---- the holder: a process that creates tags and keeps them ---------------------------------- */
-
-struct holder_job {
-	const char *socket;
-	const char *const *tags;
-	const int64_t *lens;
-	size_t n;
-	int ready; /* the write end of a pipe: one byte once every tag is held */
-};
-
-static void holder_cb(void *arg)
-{
-	struct holder_job *h = arg;
-
-	for (size_t i = 0; i < h->n; i++) {
-		struct mmapc_options opts = {.tagname = h->tags[i], .socket_path = h->socket};
-		mmapc_map *m;
-		int r = mmapc_open(&m, -1, h->lens[i], MMAPC_ACCESS_DEFAULT, 0, &opts);
-		if (fail("holder: mmapc_open", r) < 0 || fail("holder: touch", touch_map(m)) < 0)
-			_exit(1);
-	}
-	if (write(h->ready, "k", 1) != 1)
-		_exit(1);
-	for (;;)
-		pause(); /* until reap()'s SIGTERM; the daemon releases the holds */
-}
-
-/* Starts a holder of n tags on socket; returns its pid, or a negative errno. */
-static pid_t holder_start(const char *socket, const char *const *tags, const int64_t *lens,
-                          size_t n)
-{
-	struct holder_job h = {.socket = socket, .tags = tags, .lens = lens, .n = n};
-	int p[2];
-	char c;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return fail("pipe", -errno);
-	h.ready = p[1];
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		holder_cb(&h);
-	}
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return fail("fork", -errno);
-	}
-	ssize_t got = read(p[0], &c, 1);
-	close(p[0]);
-	if (got != 1) {
-		reap(pid);
-		return sh->error ? sh->error : fail("holder", -ECHILD);
-	}
-	return pid;
-}
-
 /* ---- rows built on the latency job -------------------------------------------------------- */
 
 static void report_latency(const char *what, const char *note, double target, bool p99)
@@ -357,9 +332,9 @@ static int attach_setup_and_measure(const struct bench *b, struct latency_job *j
 	pid_t holder;
 	int r;
 
-	if ((r = fail("start mmapd", spawn_daemon(&d, b->mmapd, NULL))) < 0)
+	if ((r = start_daemon(&d, b)) < 0)
 		return r;
-	holder = holder_start(d.socket, tags, lens, 1);
+	holder = start_holder(d.socket, tags, lens, 1);
 	r = holder < 0 ? (int)holder : fail("start floor", floor_start(&f, 1, 4 * KIB, false));
 	if (r == 0) {
 		job->cpu = same_cpu ? spawn_first_cpu() : -1;
@@ -376,7 +351,7 @@ static int attach_setup_and_measure(const struct bench *b, struct latency_job *j
 			r = run_child(measure_cb, job);
 		floor_stop(&f);
 	}
-	reap(holder);
+	spawn_reap(holder);
 	spawn_stop(&d);
 	return r;
 }
@@ -391,7 +366,8 @@ static void bench_attach(const struct bench *b, const struct sizes *sz, bool sam
 
 	sh->error = 0;
 	if (attach_setup_and_measure(b, &job, same_cpu) < 0) {
-		report_failure(what, "us", BENCH_AT_MOST, 1.3);
+		report_failure(same_cpu ? "attach same-CPU p50" : "attach p50", "us", BENCH_AT_MOST,
+		               1.3);
 		return;
 	}
 	report_latency(what,
@@ -403,18 +379,23 @@ static void bench_attach(const struct bench *b, const struct sizes *sz, bool sam
 static void bench_reopen(const struct bench *b, const struct sizes *sz)
 {
 	struct latency_job job = {
-	        .side = {{.run = op_attach, .tag = "T"}, {.run = op_floor_attach, .len = 4 * KIB}},
+	        .side = {{.run = op_attach, .tag = "T"},
+	                 {.run = op_floor_attach, .len = 4 * KIB},
+	                 {.run = op_local_map, .len = 4 * KIB}},
+	        .n_sides = 3,
 	        .hold = "T",
 	        .sz = *sz,
 	};
 
 	sh->error = 0;
 	if (attach_setup_and_measure(b, &job, false) < 0) {
-		report_failure("re-open", "us", BENCH_AT_MOST, 0.2);
+		report_failure("re-open p50", "us", BENCH_AT_MOST, 0.2);
 		return;
 	}
 	report_latency("re-open", "a 2nd map of a tag this process holds; vs attach floor", 0.2,
 	               false);
+	bench_report("re-open vs local map p50", sh->p50[0], sh->p50[2], "us", BENCH_INFO, 0,
+	             "the local floor: mmap, touch, munmap of a memfd at hand; no round trip");
 }
 
 static void bench_create(const struct bench *b, const struct sizes *sz)
@@ -428,7 +409,7 @@ static void bench_create(const struct bench *b, const struct sizes *sz)
 	struct floor f;
 
 	sh->error = 0;
-	int r = fail("start mmapd", spawn_daemon(&d, b->mmapd, NULL));
+	int r = start_daemon(&d, b);
 	if (r == 0) {
 		r = fail("start floor", floor_start(&f, 1, 4 * KIB, false));
 		if (r == 0) {
@@ -441,7 +422,7 @@ static void bench_create(const struct bench *b, const struct sizes *sz)
 		spawn_stop(&d);
 	}
 	if (r < 0) {
-		report_failure("create", "us", BENCH_AT_MOST, 1.5);
+		report_failure("create p50", "us", BENCH_AT_MOST, 1.5);
 		return;
 	}
 	report_latency("create", "new 4 KiB tag, touch, free; floor + local memfd", 1.5, false);
@@ -467,10 +448,11 @@ static void bench_size(const struct bench *b, const struct sizes *sz)
 	struct floor big, small;
 	pid_t holder;
 
+	job.sz.ops /= 2; /* four sides, two of them slow */
 	sh->error = 0;
-	int r = fail("start mmapd", spawn_daemon(&d, b->mmapd, NULL));
+	int r = start_daemon(&d, b);
 	if (r == 0) {
-		holder = holder_start(d.socket, tags, lens, 2);
+		holder = start_holder(d.socket, tags, lens, 2);
 		r = holder < 0 ? (int)holder
 		               : fail("start floor", floor_start(&big, 1, GIB, false));
 		if (r == 0) {
@@ -484,7 +466,7 @@ static void bench_size(const struct bench *b, const struct sizes *sz)
 			}
 			floor_stop(&big);
 		}
-		reap(holder);
+		spawn_reap(holder);
 		spawn_stop(&d);
 	}
 	if (r < 0) {
@@ -511,8 +493,13 @@ static void client_run(struct op *o, size_t i, int ready, int go)
 	while (read(go, &c, 1) < 0 && errno == EINTR)
 		;
 	uint64_t deadline = sh->deadline_ns;
-	while (o->run(o) == 0 && bench_now_ns() <= deadline)
+	for (;;) {
+		if (o->run(o) < 0)
+			_exit(1);
+		if (bench_now_ns() > deadline)
+			break;
 		n++;
+	}
 	sh->counts[i] = n;
 	_exit(0);
 }
@@ -605,9 +592,9 @@ static void bench_throughput(const struct bench *b, const struct sizes *sz)
 	int r;
 
 	sh->error = 0;
-	if ((r = fail("start mmapd", spawn_daemon(&d, b->mmapd, NULL))) == 0) {
+	if ((r = start_daemon(&d, b)) == 0) {
 		subject.socket = d.socket;
-		holder = holder_start(d.socket, tags, lens, 1);
+		holder = start_holder(d.socket, tags, lens, 1);
 		r = holder < 0 ? (int)holder
 		               : fail("start floor", floor_start(&f, MAX_CLIENTS, 4 * KIB, true));
 		for (size_t k = 0; r == 0 && k < sizeof(clients) / sizeof(clients[0]); k++) {
@@ -616,12 +603,13 @@ static void bench_throughput(const struct bench *b, const struct sizes *sz)
 		}
 		if (r == 0)
 			floor_stop(&f);
-		reap(holder);
+		spawn_reap(holder);
 		spawn_stop(&d);
 	}
 	for (size_t k = 0; r < 0 && k < sizeof(clients) / sizeof(clients[0]); k++) {
 		char what[64];
-		snprintf(what, sizeof(what), "throughput %zu clients", clients[k]);
+		snprintf(what, sizeof(what), "throughput %zu client%s", clients[k],
+		         clients[k] > 1 ? "s" : "");
 		report_failure(what, "opens/s", BENCH_AT_LEAST, 0.8);
 	}
 }
@@ -636,6 +624,7 @@ struct creator_job {
 static void creator_cb(void *arg)
 {
 	struct creator_job *c = arg;
+
 	for (size_t i = c->from; i < c->to; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "t%zu", i);
@@ -698,10 +687,10 @@ static void bench_scale(const struct bench *b, const struct sizes *sz)
 	int r;
 
 	sh->error = 0;
-	snprintf(what, sizeof(what), "scale %zu tags vs 10", sz->tags);
-	if ((r = fail("start mmapd", spawn_daemon(&many, b->mmapd, NULL))) < 0)
+	snprintf(what, sizeof(what), "scale %zu tags vs 10 p50", sz->tags);
+	if ((r = start_daemon(&many, b)) < 0)
 		goto failed;
-	if ((r = fail("start mmapd", spawn_daemon(&few, b->mmapd, NULL))) < 0) {
+	if ((r = start_daemon(&few, b)) < 0) {
 		spawn_stop(&many);
 		goto failed;
 	}
@@ -718,10 +707,13 @@ static void bench_scale(const struct bench *b, const struct sizes *sz)
 	spawn_stop(&many);
 	if (r < 0)
 		goto failed;
-	snprintf(note, sizeof(note),
-	         "%zu persistent tags, as the fd hard limit (%llu) allows; issue: %d", sz->tags,
-	         sz->nofile_hard, MAX_TAGS);
-	report_latency(what, note, 1.1, false);
+	if (sz->quick)
+		snprintf(note, sizeof(note), "%zu persistent tags (--quick)", sz->tags);
+	else
+		snprintf(note, sizeof(note),
+		         "%zu persistent tags, as the fd hard limit (%llu) allows; issue: %d",
+		         sz->tags, sz->nofile_hard, MAX_TAGS);
+	bench_report(what, sh->p50[0], sh->p50[1], "us", BENCH_AT_MOST, 1.1, note);
 	if (before < 0 || after < 0) {
 		fail("RssAnon", before < 0 ? (int)before : (int)after);
 		report_failure("mmapd RssAnon per tag", "bytes", BENCH_AT_MOST, 1024);
@@ -743,20 +735,6 @@ struct conn_job {
 	const char *socket;
 	size_t want;
 };
-
-/* A ping round trip on every socket, in turn, within one common deadline. */
-static long long ping_all(const int *fds, size_t n)
-{
-	uint64_t deadline = bench_now_ns() + UINT64_C(10000000000);
-	long long served = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t now = bench_now_ns();
-		int left_ms = now < deadline ? (int)((deadline - now) / 1000000u) : 0;
-		served += spawn_ping(fds[i], left_ms) == 0;
-	}
-	return served;
-}
 
 static void conn_cb(void *arg)
 {
@@ -780,7 +758,7 @@ static void conn_cb(void *arg)
 		fds[n] = fd;
 	}
 	sh->held = (long long)n;
-	sh->served = ping_all(fds, n);
+	sh->served = spawn_ping_all(fds, n, 10000);
 	/* An open and free through the library while every connection is up. */
 	sh->lib_error = lib_cycle(j->socket, "probe", 4 * KIB, 0);
 	for (size_t i = 0; i < n; i++)
@@ -796,7 +774,7 @@ static void bench_connections(const struct bench *b, const struct sizes *sz)
 
 	sh->error = 0;
 	sh->held = sh->served = 0;
-	int r = fail("start mmapd", spawn_daemon(&d, b->mmapd, NULL));
+	int r = start_daemon(&d, b);
 	if (r == 0) {
 		j.socket = d.socket;
 		r = run_child(conn_cb, &j);
@@ -820,13 +798,14 @@ void bench_daemon(struct bench *b);
 void bench_daemon(struct bench *b)
 {
 	struct sizes sz = {
-	        .rounds = b->quick ? 3 : 15,
-	        .ops = b->quick ? 100 : 1000,
+	        .rounds = b->quick ? 3 : 31,
+	        .ops = b->quick ? 100 : 400,
 	        .tp_rounds = b->quick ? 1 : 3,
 	        .tp_secs = b->quick ? 0.1 : 0.5,
 	        .tags = b->quick ? 1000 : tags_that_fit(nofile_hard()),
 	        .connections = b->quick ? 1024 : MAX_CONNECTIONS,
 	        .nofile_hard = nofile_hard(),
+	        .quick = b->quick,
 	};
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mmapc.h"
 #include "spawn.h"
 #include "wire.h"
 
@@ -73,6 +75,21 @@ int spawn_ping(int fd, int timeout_ms)
 		return -EPROTO;
 	wire_reply_finish(&rep);
 	return rep.op == WIRE_PING ? 0 : -EPROTO;
+}
+
+long long spawn_ping_all(const int *fds, size_t n, int timeout_ms)
+{
+	struct timespec t;
+	long long served = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	long long deadline = t.tv_sec * 1000ll + t.tv_nsec / 1000000 + timeout_ms;
+	for (size_t i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long long left = deadline - (t.tv_sec * 1000ll + t.tv_nsec / 1000000);
+		served += spawn_ping(fds[i], left > 0 ? (int)left : 0) == 0;
+	}
+	return served;
 }
 
 static int ping_path(const char *path)
@@ -136,18 +153,66 @@ int spawn_daemon(struct spawn_daemon *d, const char *bin, const char *const *ext
 	return -ETIMEDOUT;
 }
 
-void spawn_stop(struct spawn_daemon *d)
+void spawn_reap(pid_t pid)
 {
 	int status;
 
-	if (d->pid > 0) {
-		kill(d->pid, SIGTERM);
-		while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+void spawn_stop(struct spawn_daemon *d)
+{
+	spawn_reap(d->pid);
 	d->pid = 0;
 	unlink(d->socket);
 	rmdir(d->dir);
+}
+
+/* The holder's body: it answers on ready 0 once every tag is held (or its first error), then
+ * waits for spawn_reap's SIGTERM; the daemon releases the holds when it dies. */
+static void hold(const char *socket, const char *const *tags, const int64_t *lens, size_t n,
+                 int ready)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct mmapc_options opts = {.tagname = tags[i], .socket_path = socket};
+		mmapc_map *m;
+		r = mmapc_open(&m, -1, lens[i], MMAPC_ACCESS_DEFAULT, 0, &opts);
+		if (r == 0)
+			((volatile uint8_t *)mmapc_data(m))[0]++;
+	}
+	if (write(ready, &r, sizeof(r)) != sizeof(r) || r < 0)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+pid_t spawn_holder(const char *socket, const char *const *tags, const int64_t *lens, size_t n)
+{
+	int p[2], r;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		hold(socket, tags, lens, n, p[1]);
+	}
+	r = pid < 0 ? -errno : 0;
+	close(p[1]);
+	if (r == 0 && read(p[0], &r, sizeof(r)) != sizeof(r))
+		r = -ECHILD;
+	close(p[0]);
+	if (r < 0) {
+		spawn_reap(pid);
+		return r;
+	}
+	return pid;
 }
 
 int spawn_pin(pid_t pid, int cpu)

@@ -6,13 +6,16 @@
  * stopped with SIGTERM and reaped, and its socket and directory removed, before the
  * benchmark returns.
  *
- * Also here: a raw connection and ping on the wire (no libmmapc), pinning a process and all
- * its threads to one CPU, and a process's RssAnon. Not here: the benchmarks themselves
+ * Also here: a "holder", a process that creates tags through libmmapc and keeps them; a raw
+ * connection and ping on the wire (no libmmapc); pinning a process and all its threads to
+ * one CPU; and a process's RssAnon. Not here: the benchmarks themselves
  * (daemon.c) and the baseline servers (floor.c).
  */
 #ifndef MMAPC_BENCH_SPAWN_H
 #define MMAPC_BENCH_SPAWN_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct spawn_daemon {
@@ -35,6 +38,19 @@ int spawn_connect(const char *path);
 /* One ping request and its reply on a connected socket fd. Returns 0 or a negative errno
  * (-ETIMEDOUT if no reply came within timeout_ms). */
 int spawn_ping(int fd, int timeout_ms);
+
+/* A ping round trip on each of n sockets in turn, all within timeout_ms. Returns how many
+ * were answered. */
+long long spawn_ping_all(const int *fds, size_t n, int timeout_ms);
+
+/* Starts a holder: a process that opens each of the n tags (creating it, lens[i] bytes)
+ * through libmmapc on socket, writes a byte of each, and keeps them until spawn_reap.
+ * Returns its pid once every tag is held, or a negative errno (the holder's own failure,
+ * or -ECHILD if it died). */
+pid_t spawn_holder(const char *socket, const char *const *tags, const int64_t *lens, size_t n);
+
+/* Stops pid (SIGTERM) and reaps it; nothing if pid <= 0. */
+void spawn_reap(pid_t pid);
 
 /* Pins every thread of pid to cpu. Returns 0 or a negative errno. */
 int spawn_pin(pid_t pid, int cpu);

@@ -18,10 +18,6 @@
 
 #include "map.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 /* How many bytes remain from the position: 0 at or past the end. */
 static int64_t remaining(const mmapc_map *m)
 {
@@ -74,36 +70,6 @@ MMAPC_EXPORT int mmapc_read_byte(mmapc_map *m)
 	return r;
 }
 
-/* The first '\n' in p[0..n), or NULL: memchr, but with the first bytes scanned inline. Most
- * lines are short, and for a short line the call to memchr (its entry checks, the PLT) costs
- * as much as the scan; readline is one call per line, so that cost is paid per line. The
- * inline loop reads only whole blocks inside p[0..n), never past it. */
-static inline const uint8_t *find_newline(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-#if defined(__SSE2__) && VARIANT == 1
-	const __m128i nl = _mm_set1_epi8('\n');
-	for (; i + 16 <= n && i < 256; i += 16) {
-		unsigned mask = (unsigned)_mm_movemask_epi8(
-		        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl));
-		if (mask)
-			return p + i + __builtin_ctz(mask);
-	}
-#elif defined(__SSE2__) && VARIANT == 2
-	const __m128i nl = _mm_set1_epi8('\n');
-	for (; i + 32 <= n && i < 256; i += 32) {
-		const __m128i *v = (const __m128i *)(p + i);
-		unsigned m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(v), nl));
-		unsigned m1 =
-		        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(v + 1), nl));
-		unsigned mask = m0 | m1 << 16;
-		if (mask)
-			return p + i + __builtin_ctz(mask);
-	}
-#endif
-	return memchr(p + i, '\n', n - i);
-}
-
 /* The length of the line at the position, its '\n' included; 0 at or past the end. */
 static int64_t line_length(const mmapc_map *m)
 {
@@ -111,7 +77,7 @@ static int64_t line_length(const mmapc_map *m)
 	if (!left)
 		return 0;
 	const uint8_t *start = m->data + m->pos;
-	const uint8_t *nl = find_newline(start, (size_t)left);
+	const uint8_t *nl = memchr(start, '\n', (size_t)left);
 	return nl ? nl - start + 1 : left;
 }
 

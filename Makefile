@@ -94,7 +94,9 @@ $(MMAPD): $(B)/daemon/main.o $(DAEMON_CORE_OBJS) $(LIB_A)
 # ---- mmapctl ------------------------------------------------------------------------------
 MMAPCTL = $(B)/mmapctl
 
-$(MMAPCTL): $(B)/tools/mmapctl.o $(LIB_A)
+MMAPCTL_OBJS = $(patsubst %.c,$(B)/%.o,$(wildcard tools/mmapctl*.c))
+
+$(MMAPCTL): $(MMAPCTL_OBJS) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
 

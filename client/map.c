@@ -48,7 +48,12 @@ static bool options_valid(const struct mmapc_options *o)
 	for (size_t i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
 		if (o->reserved[i])
 			return false;
-	return !(o->options & ~(unsigned int)(MMAPC_NOTRACKFD | MMAPC_PERSISTENT));
+	unsigned int only_tagged = MMAPC_NOCREATE | MMAPC_EXCL;
+	if (o->options & ~(unsigned int)(MMAPC_NOTRACKFD | MMAPC_PERSISTENT | only_tagged))
+		return false;
+	if ((o->options & only_tagged) == only_tagged)
+		return false;
+	return o->tagname || !(o->options & only_tagged);
 }
 
 /* Python's rule: access decides flags and prot unless it is ACCESS_DEFAULT, in which case

@@ -173,8 +173,13 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 	int r = conn_get(opts->socket_path, &c);
 	if (r < 0)
 		return r;
+	bool excl = opts->options & MMAPC_EXCL;
 	if (fileno < 0) {
 		r = open_held(c, name, writable, length, offset, ret_tag);
+		if (r > 0 && excl) {
+			tag_close(*ret_tag);
+			return -EEXIST;
+		}
 		if (r != 0) {
 			*ret_created = false;
 			return r < 0 ? r : 0;
@@ -194,6 +199,7 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 	req.writable = writable;
 	req.mode = opts->mode;
 	req.persistent = opts->options & MMAPC_PERSISTENT;
+	req.must_exist = opts->options & MMAPC_NOCREATE;
 	if (fileno >= 0) {
 		req.with_file = true;
 		req.length = (uint64_t)*length;
@@ -213,7 +219,8 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 	t->handle = rep.handle;
 	t->writable = rep.writable;
 	t->fd = fd;
-	r = view_length(rep.size, offset, length);
+	/* O_EXCL's rule, decided by the one who asked: the hold just made is given back. */
+	r = excl && !rep.created ? -EEXIST : view_length(rep.size, offset, length);
 	if (r < 0) {
 		tag_close(t);
 		return r;

@@ -90,6 +90,10 @@ enum mmapc_option_bits {
 	/* Tagged maps only: a tag this open creates lives until mmapc_unlink, not just while it
 	 * is held (the shm_open rule). */
 	MMAPC_PERSISTENT = 1u << 1,
+	/* Tagged maps only: open the tag if it exists, never create it (-ENOENT). */
+	MMAPC_NOCREATE = 1u << 2,
+	/* Tagged maps only: create the tag, or fail with -EEXIST if it exists (O_EXCL). */
+	MMAPC_EXCL = 1u << 3,
 };
 
 /* Everything mmapc_open takes beyond Python's positional arguments. A zeroed struct (or
@@ -139,7 +143,8 @@ typedef struct mmapc_map mmapc_map;
  * is given a descriptor that cannot be made writable.
  *
  * Checks, in this order (the first that fails decides the errno):
- *   -EINVAL     ret is NULL, reserved options are not zero, or options hold unknown bits;
+ *   -EINVAL     ret is NULL, reserved options are not zero, or options hold unknown bits,
+ *               or MMAPC_NOCREATE or MMAPC_EXCL without a tagname, or both together;
  *   -EOVERFLOW  length < 0, or offset < 0;
  *   -EINVAL     access given together with non-default flags or prot; access not one of
  *               the four; flags hold other bits than the allowed ones;
@@ -157,7 +162,9 @@ typedef struct mmapc_map mmapc_map;
  *   -EINVAL     a bad tag name (empty, longer than 255 bytes, a '/', a '\' other than the
  *               prefix's, a control character), or a new anonymous tag of length 0, or a
  *               file that is not a regular file;
- *   -EEXIST     the tag exists and is backed by another file than fileno's (or by memory);
+ *   -EEXIST     the tag exists and is backed by another file than fileno's (or by memory),
+ *               or it exists and MMAPC_EXCL was given;
+ *   -ENOENT     the tag does not exist and MMAPC_NOCREATE was given;
  *   -EACCES     the tag's owner and mode do not allow the access asked for;
  *   -EFBIG      offset + length is larger than the existing tag;
  *   -EDQUOT     creating the tag would exceed a per-user or global quota;

@@ -126,7 +126,7 @@ struct open_case {
 	int reserved, err; /* reserved: 1 + the index of a reserved word to set, or 0 */
 };
 
-#define N_OPEN_CASES 51
+#define N_OPEN_CASES 54
 
 /* Case i of the failing opens, grouped in mmapc.h's order of checks; a case that names two
  * faults shows which check comes first. Built at run time, since offsets are in pages. */
@@ -137,7 +137,10 @@ static struct open_case open_case(int i)
 	const struct open_case cases[] = {
 	        {"reserved[0] set", ANON, 10, 0, AD, 0, 0, 0, 1, -EINVAL},
 	        {"reserved[3] set", ANON, 10, 0, AD, 0, 0, 0, 4, -EINVAL},
-	        {"unknown option bit 2", ANON, 10, 0, AD, 0, 0, 1u << 2, 0, -EINVAL},
+	        {"unknown option bit 4", ANON, 10, 0, AD, 0, 0, 1u << 4, 0, -EINVAL},
+	        {"NOCREATE without a tagname", ANON, 10, 0, AD, 0, 0, MMAPC_NOCREATE, 0, -EINVAL},
+	        {"EXCL without a tagname", RW, 0, 0, AD, 0, 0, MMAPC_EXCL, 0, -EINVAL},
+	        {"EXCL beats length < 0", ANON, -1, 0, AD, 0, 0, MMAPC_EXCL, 0, -EINVAL},
 	        {"unknown option bit 31", RW, 0, 0, AD, 0, 0, MMAPC_NOTRACKFD | 1u << 31, 0,
 	         -EINVAL},
 	        {"reserved word beats length < 0", ANON, -1, -1, AD, 0, 0, 0, 2, -EINVAL},

@@ -32,6 +32,7 @@ Suite *wire_decode_suite(void);
 Suite *registry_list_suite(void);
 Suite *mmapctl_suite(void);
 Suite *daemon_holds_suite(void);
+Suite *tag_options_suite(void);
 
 /* A test case with the descriptor-leak fixture and a timeout suited to this machine. */
 TCase *tcase_new(const char *name);

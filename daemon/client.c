@@ -148,7 +148,8 @@ void client_send(struct client *c, const struct wire_reply *rep, int fd, bool bo
 		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0) {
 			/* A reply without its descriptor would break the protocol. */
-			log_error("%s: cannot keep a descriptor for a queued reply (%s); disconnecting",
+			log_error("%s: cannot keep a descriptor for a queued reply (%s); "
+			          "disconnecting",
 			          c->name, strerror(errno));
 			goto fail;
 		}

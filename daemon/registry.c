@@ -32,8 +32,8 @@
  *   - A shrink copies only the data extents of the old memfd (SEEK_DATA/SEEK_HOLE), so that
  *     the holes of a sparse tag do not turn into allocated zeroes.
  *
- * Not here: connections and handles (client.c), the wire (proto/wire.c), logging. Nothing
- * here prints.
+ * Not here: listing and counters (registry_list.c), connections and handles (client.c), the
+ * wire (proto/wire.c), logging. Nothing here prints.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,44 +48,14 @@
 #include "names.h"
 #include "quota.h"
 #include "registry.h"
+#include "registry_impl.h"
 
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
 #endif
 
 #define TABLE_MIN 64
-#define LIST_CHUNK 128
 #define COPY_BUFFER (64 * 1024)
-
-struct tag {
-	struct tag *prev, *next; /* the list of every live tag */
-	uint64_t hash;
-	uint64_t size; /* the size last seen; an anonymous tag's creator is charged this much */
-	int fd;        /* the memfd or the file */
-	int ro_fd;     /* the read-only twin, or -1 until a reader needs it */
-	uint32_t holders;
-	uid_t ns_uid; /* the namespace's user; 0 for a global tag */
-	uid_t owner_uid;
-	gid_t owner_gid;
-	uint16_t mode;
-	uint16_t name_len;
-	uint8_t kind;     /* enum wire_kind */
-	bool global;      /* in the global namespace */
-	bool persistent;  /* lives while linked, held or not */
-	bool linked;      /* in the table: its name leads to it */
-	bool fd_readonly; /* fd is O_RDONLY (a file handed over so) */
-	bool fd_writable; /* a writer may have a dup of fd */
-	char name[];      /* the name proper, NUL-terminated */
-};
-
-struct registry {
-	struct names_seed seed;
-	struct quota quota;
-	struct tag **slots; /* cap slots (a power of two, or 0), count of them in use */
-	size_t cap, count;
-	struct tag *all;
-	bool no_noexec_seal; /* the kernel refused MFD_NOEXEC_SEAL once */
-};
 
 void registry_default_limits(struct registry_limits *ret)
 {
@@ -115,12 +85,6 @@ int registry_create(struct registry **ret, const struct registry_limits *limits)
 	quota_init(&reg->quota, limits);
 	*ret = reg;
 	return 0;
-}
-
-static struct name_key tag_key(const struct tag *t)
-{
-	return (struct name_key){
-	        .name = t->name, .len = t->name_len, .global = t->global, .uid = t->ns_uid};
 }
 
 static uint64_t tag_charge(const struct tag *t)
@@ -280,9 +244,9 @@ static int memfd_new(struct registry *reg, const struct name_key *key, uint64_t 
 	return fd;
 }
 
-/* Reads the size a tag really has now: another writer may have grown a memfd with
- * ftruncate. Growth the daemon did not grant is charged to the creator all the same. */
-static int tag_sync_size(struct registry *reg, struct tag *t)
+/* Growth by a writer behind the daemon's back is charged as registry_impl.h says; a shrink
+ * (a file truncated by someone else) is refunded. */
+int registry_tag_sync_size(struct registry *reg, struct tag *t)
 {
 	struct stat st;
 
@@ -352,7 +316,7 @@ static int open_existing(struct registry *reg, struct tag *t, const struct peer 
 		return -EEXIST;
 	if (args->writable && !t->fd_writable)
 		return -EACCES;
-	r = tag_sync_size(reg, t);
+	r = registry_tag_sync_size(reg, t);
 	if (r < 0)
 		return r;
 	uint64_t offset = t->kind == WIRE_KIND_FILE ? args->offset : 0;
@@ -720,7 +684,7 @@ int registry_resize(struct registry *reg, struct tag *t, bool writable, uint64_t
 	if (size == 0)
 		return -EINVAL;
 	/* Compare with the real size: another writer may have grown the memfd itself. */
-	r = tag_sync_size(reg, t);
+	r = registry_tag_sync_size(reg, t);
 	if (r == 0 && size > t->size)
 		r = grow(reg, t, size);
 	else if (r == 0 && size < t->size)
@@ -735,128 +699,4 @@ uint64_t registry_tag_size(const struct tag *t)
 {
 	struct stat st;
 	return fstat(t->fd, &st) == 0 ? (uint64_t)st.st_size : t->size;
-}
-
-/* ---- listing ----------------------------------------------------------------------------- */
-
-static bool visible(const struct tag *t, const struct peer *peer)
-{
-	return peer->uid == 0 || t->global || t->ns_uid == peer->uid;
-}
-
-static int tag_cmp(const struct tag *a, const struct tag *b)
-{
-	struct name_key ka = tag_key(a), kb = tag_key(b);
-	return names_cmp(&ka, &kb);
-}
-
-static void swap(struct tag **heap, size_t i, size_t j)
-{
-	struct tag *tmp = heap[i];
-	heap[i] = heap[j];
-	heap[j] = tmp;
-}
-
-static void heap_sift_down(struct tag **heap, size_t n, size_t i)
-{
-	for (;;) {
-		size_t big = i, l = 2 * i + 1, r = l + 1;
-		if (l < n && tag_cmp(heap[l], heap[big]) > 0)
-			big = l;
-		if (r < n && tag_cmp(heap[r], heap[big]) > 0)
-			big = r;
-		if (big == i)
-			return;
-		swap(heap, i, big);
-		i = big;
-	}
-}
-
-static void heap_push(struct tag **heap, size_t n, struct tag *t)
-{
-	heap[n] = t;
-	for (size_t i = n; i > 0 && tag_cmp(heap[(i - 1) / 2], heap[i]) < 0; i = (i - 1) / 2)
-		swap(heap, i, (i - 1) / 2);
-}
-
-/* One pass over the table: the k smallest visible tags after the cursor, in order, kept in
- * a max-heap of k (so O(n log k) per page, with no allocation). Sets *ret_more if there were
- * more than k. */
-static size_t list_select(struct registry *reg, const struct peer *peer, const char *after,
-                          struct tag **heap, size_t k, bool *ret_more)
-{
-	size_t n = 0, candidates = 0;
-
-	for (size_t i = 0; i < reg->cap; i++) {
-		struct tag *t = reg->slots[i];
-		if (!t || !visible(t, peer))
-			continue;
-		struct name_key key = tag_key(t);
-		if (names_cursor_cmp(&key, after) <= 0)
-			continue;
-		candidates++;
-		if (n < k) {
-			heap_push(heap, n++, t);
-		} else if (k > 0 && tag_cmp(t, heap[0]) < 0) {
-			heap[0] = t;
-			heap_sift_down(heap, n, 0);
-		}
-	}
-	*ret_more = candidates > n;
-	for (size_t m = n; m > 1; m--) {
-		swap(heap, 0, m - 1);
-		heap_sift_down(heap, m - 1, 0);
-	}
-	return n;
-}
-
-static void list_fill(struct registry *reg, struct tag *t, struct wire_tag_info *info)
-{
-	struct name_key key = tag_key(t);
-
-	(void)tag_sync_size(reg, t); /* on failure, the size last seen */
-	memset(info, 0, sizeof(*info));
-	names_display(&key, info->name);
-	names_cursor(&key, info->cursor);
-	info->global = t->global;
-	info->namespace_uid = t->ns_uid;
-	info->kind = (enum wire_kind)t->kind;
-	info->size = t->size;
-	info->holders = t->holders;
-	info->owner_uid = t->owner_uid;
-	info->owner_gid = t->owner_gid;
-	info->mode = t->mode;
-	info->persistent = t->persistent;
-}
-
-_Static_assert(NAMES_CURSOR_MAX <= WIRE_CURSOR_MAX, "a cursor must fit the wire's");
-_Static_assert(NAMES_DISPLAY_MAX <= WIRE_NAME_MAX, "a display name must fit the wire's");
-
-size_t registry_list(struct registry *reg, const struct peer *peer, const char *after,
-                     struct wire_tag_info *out, size_t max, bool *ret_more)
-{
-	struct tag *heap[LIST_CHUNK];
-	const char *cursor = after ? after : "";
-	size_t n = 0;
-	bool more = false;
-
-	/* Pages longer than a chunk take several passes, each after the last tag filled. */
-	do {
-		size_t k = max - n < LIST_CHUNK ? max - n : LIST_CHUNK;
-		size_t got = list_select(reg, peer, cursor, heap, k, &more);
-		for (size_t i = 0; i < got; i++)
-			list_fill(reg, heap[i], &out[n++]);
-		if (got < k)
-			break;
-		if (n > 0)
-			cursor = out[n - 1].cursor;
-	} while (n < max && more);
-	*ret_more = more;
-	return n;
-}
-
-void registry_stats(struct registry *reg, struct wire_stats *ret)
-{
-	ret->tags = reg->quota.tags;
-	ret->bytes = reg->quota.bytes;
 }

@@ -1,15 +1,17 @@
 /* check_daemon.c: the tagname model end to end: a real mmapd, real processes, libmmapc.
  *
- * Each test starts its own daemon on a fresh socket (helpers.c) and stops it at the end,
- * asserting a clean exit. Other processes are forked children that open tags through their
- * own connections, so they share nothing with the test process but the daemon; they report
- * through their exit status (0 is success), never through Check's asserts.
+ * Each test starts its own daemon on a fresh socket (daemon_helpers.c) and stops it at the
+ * end, asserting a clean exit. Other processes are forked children that open tags through
+ * their own connections, so they share nothing with the test process but the daemon; they
+ * report through their exit status (0 is success), never through Check's asserts.
+ *
+ * Not here: the daemon's start-up on a path that is not a socket, running out of descriptors,
+ * and holds across fork, timeouts and a stopped daemon (check_daemon_holds.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,62 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon_helpers.h"
 #include "helpers.h"
 #include "wire.h"
-
-static struct test_daemon daemon_;
-
-static mmapc_map *tag_open_opts(const char *name, int64_t length, int access,
-                                const struct mmapc_options *extra, int *ret_err)
-{
-	struct mmapc_options o = extra ? *extra : (struct mmapc_options){0};
-	mmapc_map *m = NULL;
-
-	o.tagname = name;
-	*ret_err = mmapc_open(&m, -1, length, access, 0, &o);
-	return *ret_err == 0 ? m : NULL;
-}
-
-/* Opens a tag or fails the test. */
-static mmapc_map *tag_map(const char *name, int64_t length)
-{
-	int r;
-	mmapc_map *m = tag_open_opts(name, length, MMAPC_ACCESS_DEFAULT, NULL, &r);
-	ck_assert_msg(m, "opening tag %s: %s", name, strerror(-r));
-	return m;
-}
-
-/* Runs fn(arg) in a child process and returns its exit status (or 128 + signal). */
-static int in_child(int (*fn)(void *), void *arg)
-{
-	int status;
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(fn(arg));
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* Drops to uid/gid (and no supplementary groups) in a child process. */
-static int become(uid_t uid, gid_t gid)
-{
-	return setgroups(0, NULL) == 0 && setresgid(gid, gid, gid) == 0 &&
-	                       setresuid(uid, uid, uid) == 0
-	               ? 0
-	               : -1;
-}
-
-static void start(void)
-{
-	daemon_start(&daemon_, NULL);
-}
-
-static void stop(void)
-{
-	daemon_stop(&daemon_);
-}
 
 /* ---- create, open, share ------------------------------------------------------------------ */
 
@@ -80,7 +29,7 @@ static int child_reads_hello(void *arg)
 {
 	(void)arg;
 	int r;
-	mmapc_map *m = tag_open_opts("frames", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	mmapc_map *m = dtest_tag_open("frames", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	if (!m)
 		return 10;
 	char buf[6] = {0};
@@ -94,10 +43,10 @@ static int child_reads_hello(void *arg)
 
 START_TEST(test_daemon_create_then_open_shares_memory)
 {
-	mmapc_map *m = tag_map("frames", 8192);
+	mmapc_map *m = dtest_tag_map("frames", 8192);
 	ck_assert_int_eq(mmapc_created(m), 1);
 	ck_assert_int_eq(mmapc_write(m, "hello", 5), 5);
-	ck_assert_int_eq(in_child(child_reads_hello, NULL), 0);
+	ck_assert_int_eq(dtest_in_child(child_reads_hello, NULL), 0);
 	char buf[6] = {0};
 	ck_assert_int_eq(mmapc_getslice(m, 100, 105, 1, buf, 5), 5);
 	ck_assert_str_eq(buf, "world");
@@ -108,16 +57,16 @@ END_TEST
 START_TEST(test_daemon_open_existing_size_rules)
 {
 	int r;
-	mmapc_map *m = tag_map("sized", 8192), *small, *all;
+	mmapc_map *m = dtest_tag_map("sized", 8192), *small, *all;
 
-	small = tag_open_opts("sized", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	small = dtest_tag_open("sized", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	ck_assert_ptr_nonnull(small);
 	ck_assert_int_eq(mmapc_len(small), 4096);
 	ck_assert_int_eq(mmapc_created(small), 0);
-	all = tag_open_opts("sized", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	all = dtest_tag_open("sized", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	ck_assert_ptr_nonnull(all);
 	ck_assert_int_eq(mmapc_len(all), 8192);
-	ck_assert_ptr_null(tag_open_opts("sized", 8193, MMAPC_ACCESS_DEFAULT, NULL, &r));
+	ck_assert_ptr_null(dtest_tag_open("sized", 8193, MMAPC_ACCESS_DEFAULT, NULL, &r));
 	ck_assert_int_eq(r, -EFBIG);
 	/* Writes through one view are seen through the others. */
 	ck_assert_int_eq(mmapc_setitem(small, 4095, 0x5a), 0);
@@ -132,7 +81,7 @@ END_TEST
 START_TEST(test_daemon_view_at_offset)
 {
 	int r;
-	mmapc_map *whole = tag_map("windowed", 3 * 4096);
+	mmapc_map *whole = dtest_tag_map("windowed", 3 * 4096);
 	struct mmapc_options o = {.tagname = "windowed"};
 	mmapc_map *window = NULL;
 
@@ -157,7 +106,7 @@ END_TEST
 START_TEST(test_daemon_new_anonymous_tag_needs_length)
 {
 	int r;
-	ck_assert_ptr_null(tag_open_opts("nolength", 0, MMAPC_ACCESS_DEFAULT, NULL, &r));
+	ck_assert_ptr_null(dtest_tag_open("nolength", 0, MMAPC_ACCESS_DEFAULT, NULL, &r));
 	ck_assert_int_eq(r, -EINVAL);
 }
 END_TEST
@@ -170,15 +119,15 @@ START_TEST(test_daemon_bad_names_refused)
 	int r;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_ptr_null(tag_open_opts(bad[i], 4096, MMAPC_ACCESS_DEFAULT, NULL, &r));
+		ck_assert_ptr_null(dtest_tag_open(bad[i], 4096, MMAPC_ACCESS_DEFAULT, NULL, &r));
 		ck_assert_msg(r == -EINVAL, "name %zu: %d", i, r);
 	}
 	memset(huge, 'n', 256);
 	huge[256] = '\0';
-	ck_assert_ptr_null(tag_open_opts(huge, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r));
+	ck_assert_ptr_null(dtest_tag_open(huge, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r));
 	ck_assert_int_eq(r, -EINVAL);
 	huge[255] = '\0';
-	mmapc_map *m = tag_open_opts(huge, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	mmapc_map *m = dtest_tag_open(huge, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	ck_assert_ptr_nonnull(m);
 	mmapc_free(m);
 }
@@ -188,17 +137,17 @@ END_TEST
 
 START_TEST(test_daemon_last_close_frees_memfd)
 {
-	int base = daemon_fd_count(&daemon_);
-	mmapc_map *a = tag_map("life", 4096), *b = tag_map("life", 0);
+	int base = daemon_fd_count(&dtest_daemon);
+	mmapc_map *a = dtest_tag_map("life", 4096), *b = dtest_tag_map("life", 0);
 
-	ck_assert_int_gt(daemon_fd_count(&daemon_), base);
+	ck_assert_int_gt(daemon_fd_count(&dtest_daemon), base);
 	ck_assert_int_eq(mmapc_setitem(a, 0, 7), 0);
 	mmapc_close(a);
 	ck_assert_int_eq(mmapc_getitem(b, 0), 7);
 	mmapc_free(b);
 	/* The daemon's connection socket remains; the memfd and its read-only twin are gone. */
-	ck_assert_int_eq(daemon_fd_count(&daemon_), base + 1);
-	b = tag_map("life", 4096);
+	ck_assert_int_eq(daemon_fd_count(&dtest_daemon), base + 1);
+	b = dtest_tag_map("life", 4096);
 	ck_assert_int_eq(mmapc_created(b), 1);
 	ck_assert_int_eq(mmapc_getitem(b, 0), 0);
 	mmapc_free(b);
@@ -210,7 +159,7 @@ static int child_holds_then_waits(void *arg)
 {
 	int *pipefd = arg;
 	int r;
-	mmapc_map *m = tag_open_opts("victim", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	mmapc_map *m = dtest_tag_open("victim", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	if (!m)
 		return 10;
 	mmapc_setitem(m, 0, 42);
@@ -226,20 +175,20 @@ START_TEST(test_daemon_killed_holder_releases)
 	char c;
 
 	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
-	int base = daemon_fd_count(&daemon_);
+	int base = daemon_fd_count(&dtest_daemon);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
 		_exit(child_holds_then_waits(pipefd));
 	ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
-	ck_assert_int_gt(daemon_fd_count(&daemon_), base);
+	ck_assert_int_gt(daemon_fd_count(&dtest_daemon), base);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	/* The daemon notices the hangup and releases the hold: the tag is gone. */
-	for (int i = 0; i < 200 && daemon_fd_count(&daemon_) != base; i++)
+	for (int i = 0; i < 200 && daemon_fd_count(&dtest_daemon) != base; i++)
 		usleep(10000);
-	ck_assert_int_eq(daemon_fd_count(&daemon_), base);
-	mmapc_map *m = tag_map("victim", 4096);
+	ck_assert_int_eq(daemon_fd_count(&dtest_daemon), base);
+	mmapc_map *m = dtest_tag_map("victim", 4096);
 	ck_assert_int_eq(mmapc_created(m), 1);
 	ck_assert_int_eq(mmapc_getitem(m, 0), 0);
 	mmapc_free(m);
@@ -252,18 +201,18 @@ START_TEST(test_daemon_persistent_lives_until_unlinked)
 {
 	struct mmapc_options o = {.options = MMAPC_PERSISTENT};
 	int r;
-	mmapc_map *m = tag_open_opts("keep", 4096, MMAPC_ACCESS_DEFAULT, &o, &r);
+	mmapc_map *m = dtest_tag_open("keep", 4096, MMAPC_ACCESS_DEFAULT, &o, &r);
 
 	ck_assert_ptr_nonnull(m);
 	mmapc_setitem(m, 10, 99);
 	mmapc_free(m);
-	m = tag_map("keep", 0);
+	m = dtest_tag_map("keep", 0);
 	ck_assert_int_eq(mmapc_created(m), 0);
 	ck_assert_int_eq(mmapc_getitem(m, 10), 99);
 	ck_assert_int_eq(mmapc_unlink("keep", NULL), 0);
 	/* Unlinked while held: the memory lives on for the holder, the name is free. */
 	ck_assert_int_eq(mmapc_getitem(m, 10), 99);
-	mmapc_map *fresh = tag_map("keep", 4096);
+	mmapc_map *fresh = dtest_tag_map("keep", 4096);
 	ck_assert_int_eq(mmapc_created(fresh), 1);
 	ck_assert_int_eq(mmapc_getitem(fresh, 10), 0);
 	mmapc_free(fresh);
@@ -274,7 +223,7 @@ END_TEST
 
 static int child_unlinks(void *arg)
 {
-	if (become(65534, 65534) < 0)
+	if (dtest_become(65534, 65534) < 0)
 		return 10;
 	return mmapc_unlink(arg, NULL) == -EPERM ? 0 : 11;
 }
@@ -287,9 +236,9 @@ START_TEST(test_daemon_unlink_errors)
 	ck_assert_int_eq(mmapc_unlink("nothing", NULL), -ENOENT);
 	ck_assert_int_eq(mmapc_unlink("a/b", NULL), -EINVAL);
 	ck_assert_int_eq(mmapc_unlink(NULL, NULL), -EINVAL);
-	mmapc_map *m = tag_open_opts("Global\\shared", 4096, MMAPC_ACCESS_DEFAULT, &o, &r);
+	mmapc_map *m = dtest_tag_open("Global\\shared", 4096, MMAPC_ACCESS_DEFAULT, &o, &r);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(in_child(child_unlinks, "Global\\shared"), 0);
+	ck_assert_int_eq(dtest_in_child(child_unlinks, "Global\\shared"), 0);
 	ck_assert_int_eq(mmapc_unlink("Global\\shared", NULL), 0);
 	mmapc_free(m);
 }
@@ -301,15 +250,15 @@ static int child_own_namespace(void *arg)
 {
 	(void)arg;
 	int r;
-	if (become(65534, 65534) < 0)
+	if (dtest_become(65534, 65534) < 0)
 		return 10;
 	/* Root's "mine" exists, but this user's "mine" is another tag. */
-	mmapc_map *m = tag_open_opts("mine", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	mmapc_map *m = dtest_tag_open("mine", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	if (!m || mmapc_created(m) != 1 || mmapc_getitem(m, 0) != 0)
 		return 11;
 	mmapc_free(m);
 	/* A global tag of mode 0666 is the same memory for everyone. */
-	m = tag_open_opts("Global\\common", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	m = dtest_tag_open("Global\\common", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	if (!m || mmapc_created(m) != 0 || mmapc_getitem(m, 0) != 'G')
 		return 12;
 	mmapc_setitem(m, 1, 'u');
@@ -321,15 +270,15 @@ START_TEST(test_daemon_per_user_namespaces_and_global)
 {
 	struct mmapc_options o = {.mode = 0666};
 	int r;
-	mmapc_map *mine = tag_map("mine", 4096);
-	mmapc_map *local = tag_map("Local\\mine", 0);
-	mmapc_map *global = tag_open_opts("Global\\common", 4096, MMAPC_ACCESS_DEFAULT, &o, &r);
+	mmapc_map *mine = dtest_tag_map("mine", 4096);
+	mmapc_map *local = dtest_tag_map("Local\\mine", 0);
+	mmapc_map *global = dtest_tag_open("Global\\common", 4096, MMAPC_ACCESS_DEFAULT, &o, &r);
 
 	ck_assert_int_eq(mmapc_created(local), 0); /* Local\ is the explicit default */
 	ck_assert_ptr_nonnull(global);
 	mmapc_setitem(mine, 0, 'R');
 	mmapc_setitem(global, 0, 'G');
-	ck_assert_int_eq(in_child(child_own_namespace, NULL), 0);
+	ck_assert_int_eq(dtest_in_child(child_own_namespace, NULL), 0);
 	ck_assert_int_eq(mmapc_getitem(global, 1), 'u');
 	ck_assert_int_eq(mmapc_getitem(mine, 0), 'R');
 	mmapc_free(mine);
@@ -345,7 +294,7 @@ static int child_adopts_growth(void *arg)
 	int *fds = arg;
 	int r;
 	char c;
-	mmapc_map *m = tag_open_opts("grow", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	mmapc_map *m = dtest_tag_open("grow", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	if (!m || mmapc_len(m) != 4096)
 		return 10;
 	if (write(fds[1], "o", 1) != 1 || read(fds[2], &c, 1) != 1)
@@ -368,7 +317,7 @@ START_TEST(test_daemon_grow_shared_then_shrink_rules)
 {
 	int up[2], down[2], status;
 	char c;
-	mmapc_map *m = tag_map("grow", 4096);
+	mmapc_map *m = dtest_tag_map("grow", 4096);
 
 	ck_assert_int_eq(pipe2(up, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe2(down, O_CLOEXEC), 0);
@@ -389,7 +338,7 @@ START_TEST(test_daemon_grow_shared_then_shrink_rules)
 	ck_assert_int_eq(mmapc_len(m), 8192);
 	ck_assert_int_eq(mmapc_size(m), 8192);
 	ck_assert_int_eq(mmapc_getitem(m, 100), 0x11);
-	mmapc_map *again = tag_map("grow", 0);
+	mmapc_map *again = dtest_tag_map("grow", 0);
 	ck_assert_int_eq(mmapc_len(again), 8192);
 	ck_assert_int_eq(mmapc_getitem(again, 100), 0x11);
 	mmapc_free(again);
@@ -404,8 +353,8 @@ END_TEST
 START_TEST(test_daemon_read_only_map_cannot_resize_or_write)
 {
 	int r;
-	mmapc_map *w = tag_map("ro", 4096);
-	mmapc_map *ro = tag_open_opts("ro", 0, MMAPC_ACCESS_READ, NULL, &r);
+	mmapc_map *w = dtest_tag_map("ro", 4096);
+	mmapc_map *ro = dtest_tag_open("ro", 0, MMAPC_ACCESS_READ, NULL, &r);
 
 	ck_assert_ptr_nonnull(ro);
 	ck_assert_int_eq(mmapc_write_byte(ro, 1), -EACCES);
@@ -427,215 +376,18 @@ START_TEST(test_daemon_read_only_map_cannot_resize_or_write)
 }
 END_TEST
 
-/* ---- the daemon's own start-up ------------------------------------------------------------ */
-
-START_TEST(test_daemon_socket_path_not_a_socket_left_alone)
-{
-	char path[] = "/tmp/mmapd-notasocket-XXXXXX";
-	int fd = mkstemp(path), status;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, "precious", 8), 8);
-	close(fd);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		const char *bin = getenv("MMAPD_BIN") ? getenv("MMAPD_BIN") : "build/mmapd";
-		int devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, 2);
-		execl(bin, bin, "--socket", path, (char *)NULL);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-	/* The file is still there, and still a file. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(file_size(fd), 8);
-	close(fd);
-	unlink(path);
-}
-END_TEST
-
-/* ---- holds across fork and timeouts -------------------------------------------------------- */
-
-static int parent_then_exit(void *arg)
-{
-	int *ready = arg;
-	int r;
-	mmapc_map *m = tag_open_opts("orphaned", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
-	if (!m)
-		return 10;
-	/* A worker that never calls the library, and outlives us. */
-	pid_t worker = fork();
-	if (worker == 0) {
-		sleep(30);
-		_exit(0);
-	}
-	if (write(ready[1], &worker, sizeof(worker)) != sizeof(worker))
-		return 11;
-	return 0; /* exit holding the tag, without closing it */
-}
-
-START_TEST(test_daemon_forked_worker_does_not_keep_parent_holds)
-{
-	int ready[2];
-	pid_t worker;
-
-	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
-	ck_assert_int_eq(in_child(parent_then_exit, ready), 0);
-	ck_assert_int_eq(read(ready[0], &worker, sizeof(worker)), sizeof(worker));
-	/* The parent is gone; its worker lives on, but never held the parent's socket. */
-	int r = -1;
-	mmapc_map *m = NULL;
-	for (int i = 0; i < 200; i++) {
-		m = tag_open_opts("orphaned", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
-		ck_assert_ptr_nonnull(m);
-		if (mmapc_created(m) == 1)
-			break;
-		mmapc_free(m);
-		m = NULL;
-		usleep(10000);
-	}
-	ck_assert_msg(m, "the tag outlived its only holder while a forked worker lived");
-	mmapc_free(m);
-	kill(worker, SIGKILL);
-	waitpid(worker, NULL, 0);
-	close(ready[0]);
-	close(ready[1]);
-}
-END_TEST
-
-START_TEST(test_daemon_timeout_keeps_holds)
-{
-	/* The timeout is read when the connection is made, which this open does. */
-	setenv("MMAPC_TIMEOUT_MS", "300", 1);
-	mmapc_map *m = tag_map("kept", 4096);
-	ck_assert_int_eq(mmapc_write(m, "hello", 5), 5);
-
-	/* A daemon that stops answering for a while: calls time out, holds stay. */
-	kill(daemon_.pid, SIGSTOP);
-	ck_assert_int_eq(mmapc_unlink("whatever", NULL), -ETIMEDOUT);
-	struct mmapc_options o = {.tagname = "late"};
-	mmapc_map *late = NULL;
-	ck_assert_int_eq(mmapc_open(&late, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o), -ETIMEDOUT);
-	kill(daemon_.pid, SIGCONT);
-
-	/* The next call skips the late replies (and gives back the late open's hold). */
-	mmapc_map *again = tag_map("kept", 0);
-	ck_assert_int_eq(mmapc_created(again), 0);
-	ck_assert_int_eq(mmapc_getitem(again, 4), 'o');
-	ck_assert_int_eq(mmapc_resize(m, 8192), 0);
-	mmapc_free(again);
-	late = tag_map("late", 4096);
-	ck_assert_int_eq(mmapc_created(late), 1);
-	mmapc_free(late);
-	mmapc_free(m);
-	unsetenv("MMAPC_TIMEOUT_MS");
-}
-END_TEST
-
-START_TEST(test_daemon_reopen_served_from_own_hold)
-{
-	mmapc_map *first = tag_map("held", 8192), *second = NULL, *ro = NULL, *rw = NULL;
-	struct mmapc_options o = {.tagname = "held"};
-
-	mmapc_setitem(first, 0, 'h');
-	/* With the daemon stopped, only an open that asks it nothing can succeed. */
-	kill(daemon_.pid, SIGSTOP);
-	ck_assert_int_eq(mmapc_open(&second, -1, 4096, MMAPC_ACCESS_DEFAULT, 4096, &o), 0);
-	ck_assert_int_eq(mmapc_created(second), 0);
-	ck_assert_int_eq(mmapc_len(second), 4096);
-	mmapc_setitem(second, 0, 's');
-	ck_assert_int_eq(mmapc_getitem(first, 4096), 's');
-	/* The same size rules as the daemon's. */
-	ck_assert_int_eq(mmapc_open(&ro, -1, 8192, MMAPC_ACCESS_DEFAULT, 4096, &o), -EFBIG);
-	ck_assert_int_eq(mmapc_open(&ro, -1, 0, MMAPC_ACCESS_DEFAULT, 8192, &o), -EFBIG);
-	/* Shrinking the tag under this process's other map is refused here. */
-	ck_assert_int_eq(mmapc_resize(first, 4096), -EBUSY);
-	mmapc_free(second);
-	kill(daemon_.pid, SIGCONT);
-	mmapc_free(first);
-
-	/* A read-only hold never serves a writable open: that one gets a hold of its own. */
-	struct mmapc_options p = {.tagname = "ro-held", .options = MMAPC_PERSISTENT};
-	mmapc_map *w;
-	ck_assert_int_eq(mmapc_open(&w, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &p), 0);
-	mmapc_free(w); /* persistent: it lives on with no holder */
-	struct mmapc_options r = {.tagname = "ro-held"};
-	ck_assert_int_eq(mmapc_open(&ro, -1, 0, MMAPC_ACCESS_READ, 0, &r), 0);
-	kill(daemon_.pid, SIGSTOP);
-	/* Another read-only open is served by the read-only hold… */
-	mmapc_map *ro2 = NULL;
-	ck_assert_int_eq(mmapc_open(&ro2, -1, 0, MMAPC_ACCESS_READ, 0, &r), 0);
-	mmapc_free(ro2);
-	kill(daemon_.pid, SIGCONT);
-	/* …but a writable one needs the daemon, and gets a writable descriptor. */
-	ck_assert_int_eq(mmapc_open(&rw, -1, 0, MMAPC_ACCESS_WRITE, 0, &r), 0);
-	ck_assert_int_eq(mmapc_write_byte(rw, 'w'), 0);
-	ck_assert_int_eq(mmapc_getitem(ro, 0), 'w');
-	ck_assert_int_eq(mmapc_resize(rw, 8192), 0);
-	mmapc_free(rw);
-	mmapc_free(ro);
-	ck_assert_int_eq(mmapc_unlink("ro-held", NULL), 0);
-}
-END_TEST
-
-START_TEST(test_daemon_out_of_descriptors_refuses_request_keeps_client)
-{
-	struct test_daemon lim;
-	char content[4096] = {0};
-	struct mmapc_options o = {.tagname = "lim-file"};
-	mmapc_map *maps[64], *f = NULL;
-	int n = 0, r = 0, file = tmpfile_with(content, sizeof(content), O_RDWR);
-
-	daemon_start_limited(&lim, NULL, 24);
-	/* Fill the daemon's descriptor table with tags. */
-	for (; n < 64; n++) {
-		char name[16];
-		snprintf(name, sizeof(name), "lim-%d", n);
-		maps[n] = tag_open_opts(name, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
-		if (!maps[n])
-			break;
-	}
-	ck_assert_int_lt(n, 64);
-	ck_assert_int_eq(r, -EMFILE);
-	/* Idle connections take whatever slot is left (the daemon sheds the ones it has no
-	 * room for), so that the next descriptor sent cannot even be received. */
-	int idle[3];
-	for (int i = 0; i < 3; i++)
-		idle[i] = daemon_connect(&lim);
-	ck_assert_int_eq(daemon_ping(&lim), -EPROTO); /* no room for another client */
-	/* A file handed over now is dropped by the kernel (MSG_CTRUNC): the request is
-	 * refused with EMFILE, and the connection stays. */
-	ck_assert_int_eq(mmapc_open(&f, file, 0, MMAPC_ACCESS_DEFAULT, 0, &o), -EMFILE);
-	for (int i = 0; i < 3; i++)
-		if (idle[i] >= 0)
-			close(idle[i]);
-	ck_assert_int_eq(mmapc_resize(maps[0], 8192), 0);
-	mmapc_free(maps[--n]);
-	mmapc_free(maps[--n]);
-	ck_assert_int_eq(mmapc_open(&f, file, 0, MMAPC_ACCESS_DEFAULT, 0, &o), 0);
-	mmapc_free(f);
-	while (n > 0)
-		mmapc_free(maps[--n]);
-	close(file);
-	daemon_stop(&lim);
-}
-END_TEST
-
 /* ---- list and stat ------------------------------------------------------------------------ */
 
 START_TEST(test_daemon_list_and_stat)
 {
 	struct mmapc_options g = {.mode = 0644};
 	int r, fd;
-	mmapc_map *a = tag_map("alpha", 4096), *b = tag_map("beta", 8192);
-	mmapc_map *b2 = tag_map("beta", 0);
-	mmapc_map *c = tag_open_opts("Global\\gamma", 4096, MMAPC_ACCESS_DEFAULT, &g, &r);
+	mmapc_map *a = dtest_tag_map("alpha", 4096), *b = dtest_tag_map("beta", 8192);
+	mmapc_map *b2 = dtest_tag_map("beta", 0);
+	mmapc_map *c = dtest_tag_open("Global\\gamma", 4096, MMAPC_ACCESS_DEFAULT, &g, &r);
 	ck_assert_ptr_nonnull(c);
 
-	int sock = daemon_connect(&daemon_);
+	int sock = daemon_connect(&dtest_daemon);
 	struct wire_request req = {.id = 5, .op = WIRE_LIST};
 	struct wire_reply rep;
 	daemon_call(sock, &req, -1, &rep, &fd);
@@ -708,7 +460,7 @@ START_TEST(test_daemon_admin_list_stat_ping)
 	for (int i = 0; i < 70; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "page-%02d", i);
-		maps[i] = tag_map(name, 4096);
+		maps[i] = dtest_tag_map(name, 4096);
 	}
 	/* More than one reply's worth (64): the list continues after the last cursor. */
 	ck_assert_int_eq(mmapc_list(NULL, count_tag, &n), 0);
@@ -744,13 +496,13 @@ START_TEST(test_daemon_quotas)
 	int r;
 
 	daemon_start(&q, args);
-	mmapc_map *a = tag_map("q1", 4096), *b = tag_map("q2", 4096);
-	ck_assert_ptr_null(tag_open_opts("q3", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r));
+	mmapc_map *a = dtest_tag_map("q1", 4096), *b = dtest_tag_map("q2", 4096);
+	ck_assert_ptr_null(dtest_tag_open("q3", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r));
 	ck_assert_int_eq(r, -EDQUOT);
 	ck_assert_int_eq(mmapc_resize(a, 1 << 20), -EDQUOT);
 	ck_assert_int_eq(mmapc_len(a), 4096);
 	mmapc_free(b);
-	mmapc_map *c = tag_map("q3", 4096);
+	mmapc_map *c = dtest_tag_map("q3", 4096);
 	mmapc_free(c);
 	mmapc_free(a);
 	daemon_stop(&q);
@@ -782,7 +534,7 @@ START_TEST(test_daemon_file_backed_tag)
 	int fd2 = tmpfile_with(content, sizeof(content), O_RDWR);
 	ck_assert_int_eq(mmapc_open(&other, fd2, 0, MMAPC_ACCESS_DEFAULT, 0, &o), -EEXIST);
 	/* And an anonymous tag cannot be reopened with a file. */
-	mmapc_map *anon = tag_map("anon", 4096);
+	mmapc_map *anon = dtest_tag_map("anon", 4096);
 	o.tagname = "anon";
 	ck_assert_int_eq(mmapc_open(&other, fd2, 0, MMAPC_ACCESS_DEFAULT, 0, &o), -EEXIST);
 	mmapc_free(anon);
@@ -820,12 +572,12 @@ END_TEST
 
 START_TEST(test_daemon_restart_reconnects)
 {
-	mmapc_map *old = tag_map("before", 4096);
+	mmapc_map *old = dtest_tag_map("before", 4096);
 	mmapc_setitem(old, 0, 1);
-	daemon_kill(&daemon_);
-	daemon_restart(&daemon_, NULL);
+	daemon_kill(&dtest_daemon);
+	daemon_restart(&dtest_daemon, NULL);
 	/* The next call reconnects by itself. */
-	mmapc_map *m = tag_map("after", 4096);
+	mmapc_map *m = dtest_tag_map("after", 4096);
 	ck_assert_int_eq(mmapc_created(m), 1);
 	/* The old map's memory still works; its hold died with the old daemon. */
 	ck_assert_int_eq(mmapc_getitem(old, 0), 1);
@@ -844,7 +596,7 @@ static int child_inherits(void *arg)
 	if (mmapc_getitem(inherited, 0) != 'P')
 		return 10;
 	mmapc_setitem(inherited, 1, 'C');
-	mmapc_map *own = tag_open_opts("forked", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	mmapc_map *own = dtest_tag_open("forked", 0, MMAPC_ACCESS_DEFAULT, NULL, &r);
 	if (!own || mmapc_created(own) != 0 || mmapc_getitem(own, 1) != 'C')
 		return 11;
 	/* The child can resize the inherited map: it re-claims the tag by name. */
@@ -857,13 +609,13 @@ static int child_inherits(void *arg)
 
 START_TEST(test_daemon_fork_child_gets_own_connection)
 {
-	mmapc_map *m = tag_map("forked", 4096);
+	mmapc_map *m = dtest_tag_map("forked", 4096);
 	mmapc_setitem(m, 0, 'P');
-	ck_assert_int_eq(in_child(child_inherits, m), 0);
+	ck_assert_int_eq(dtest_in_child(child_inherits, m), 0);
 	ck_assert_int_eq(mmapc_getitem(m, 1), 'C');
 	ck_assert_int_eq(mmapc_size(m), 8192);
 	/* The parent still holds the tag: it exists, with the child's data. */
-	mmapc_map *again = tag_map("forked", 0);
+	mmapc_map *again = dtest_tag_map("forked", 0);
 	ck_assert_int_eq(mmapc_created(again), 0);
 	mmapc_free(again);
 	mmapc_free(m);
@@ -878,7 +630,7 @@ static void *thread_opens(void *arg)
 	for (int i = 0; i < 200; i++) {
 		int r;
 		snprintf(name, sizeof(name), "t%ld-%d", id, i % 5);
-		mmapc_map *m = tag_open_opts(name, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+		mmapc_map *m = dtest_tag_open(name, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
 		if (!m)
 			return (void *)1;
 		mmapc_setitem(m, 0, (int)id);
@@ -907,7 +659,7 @@ Suite *daemon_suite(void)
 	TCase *tc;
 
 	tc = tcase_new("share");
-	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
 	tcase_add_test(tc, test_daemon_create_then_open_shares_memory);
 	tcase_add_test(tc, test_daemon_open_existing_size_rules);
 	tcase_add_test(tc, test_daemon_view_at_offset);
@@ -916,7 +668,7 @@ Suite *daemon_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("lifetime");
-	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
 	tcase_add_test(tc, test_daemon_last_close_frees_memfd);
 	tcase_add_test(tc, test_daemon_killed_holder_releases);
 	tcase_add_test(tc, test_daemon_persistent_lives_until_unlinked);
@@ -924,30 +676,18 @@ Suite *daemon_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("namespaces");
-	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
 	tcase_add_test(tc, test_daemon_per_user_namespaces_and_global);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("resize");
-	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
 	tcase_add_test(tc, test_daemon_grow_shared_then_shrink_rules);
 	tcase_add_test(tc, test_daemon_read_only_map_cannot_resize_or_write);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_new("startup");
-	tcase_add_test(tc, test_daemon_socket_path_not_a_socket_left_alone);
-	tcase_add_test(tc, test_daemon_out_of_descriptors_refuses_request_keeps_client);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_new("holds");
-	tcase_add_checked_fixture(tc, start, stop);
-	tcase_add_test(tc, test_daemon_forked_worker_does_not_keep_parent_holds);
-	tcase_add_test(tc, test_daemon_timeout_keeps_holds);
-	tcase_add_test(tc, test_daemon_reopen_served_from_own_hold);
-	suite_add_tcase(s, tc);
-
 	tc = tcase_new("list");
-	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
 	tcase_add_test(tc, test_daemon_list_and_stat);
 	tcase_add_test(tc, test_daemon_admin_list_stat_ping);
 	suite_add_tcase(s, tc);
@@ -957,7 +697,7 @@ Suite *daemon_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("files");
-	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
 	tcase_add_test(tc, test_daemon_file_backed_tag);
 	tcase_add_test(tc, test_daemon_file_tag_must_be_regular);
 	suite_add_tcase(s, tc);
@@ -967,7 +707,7 @@ Suite *daemon_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("reconnect");
-	tcase_add_checked_fixture(tc, start, stop);
+	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
 	tcase_add_test(tc, test_daemon_restart_reconnects);
 	tcase_add_test(tc, test_daemon_fork_child_gets_own_connection);
 	tcase_add_test(tc, test_daemon_threads_share_connection);

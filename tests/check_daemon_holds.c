@@ -1,7 +1,240 @@
-/* check_daemon_holds.c: placeholder until the suite is split out of check_daemon.c. */
-#include "helpers.h"
+/* check_daemon_holds.c: what a real mmapd does with holds when things go wrong: a socket
+ * path that is not a socket, a daemon out of descriptors, a forked worker that outlives its
+ * parent, a daemon that stops answering for a while, and opens served from this process's own
+ * hold without asking the daemon.
+ *
+ * Each test of "holds" starts its own daemon on a fresh socket (daemon_helpers.c) and stops
+ * it at the end, asserting a clean exit; the tests of "startup" start their own. Other
+ * processes are forked children that report through their exit status (0 is success), never
+ * through Check's asserts. The daemon is stopped with SIGSTOP to stand for one that does not
+ * answer.
+ *
+ * Not here: sharing, lifetimes, namespaces, resizing, listing, quotas and connections in
+ * ordinary conditions (check_daemon.c).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon_helpers.h"
+
+/* ---- the daemon's own start-up ------------------------------------------------------------ */
+
+START_TEST(test_daemon_socket_path_not_a_socket_left_alone)
+{
+	char path[] = "/tmp/mmapd-notasocket-XXXXXX";
+	int fd = mkstemp(path), status;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *bin = getenv("MMAPD_BIN") ? getenv("MMAPD_BIN") : "build/mmapd";
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		execl(bin, bin, "--socket", path, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	/* The file is still there, and still a file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(file_size(fd), 8);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+/* ---- holds across fork and timeouts -------------------------------------------------------- */
+
+static int parent_then_exit(void *arg)
+{
+	int *ready = arg;
+	int r;
+	mmapc_map *m = dtest_tag_open("orphaned", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+	if (!m)
+		return 10;
+	/* A worker that never calls the library, and outlives us. */
+	pid_t worker = fork();
+	if (worker == 0) {
+		sleep(30);
+		_exit(0);
+	}
+	if (write(ready[1], &worker, sizeof(worker)) != sizeof(worker))
+		return 11;
+	return 0; /* exit holding the tag, without closing it */
+}
+
+START_TEST(test_daemon_forked_worker_does_not_keep_parent_holds)
+{
+	int ready[2];
+	pid_t worker;
+
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	ck_assert_int_eq(dtest_in_child(parent_then_exit, ready), 0);
+	ck_assert_int_eq(read(ready[0], &worker, sizeof(worker)), sizeof(worker));
+	/* The parent is gone; its worker lives on, but never held the parent's socket. */
+	int r = -1;
+	mmapc_map *m = NULL;
+	for (int i = 0; i < 200; i++) {
+		m = dtest_tag_open("orphaned", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+		ck_assert_ptr_nonnull(m);
+		if (mmapc_created(m) == 1)
+			break;
+		mmapc_free(m);
+		m = NULL;
+		usleep(10000);
+	}
+	ck_assert_msg(m, "the tag outlived its only holder while a forked worker lived");
+	mmapc_free(m);
+	kill(worker, SIGKILL);
+	waitpid(worker, NULL, 0);
+	close(ready[0]);
+	close(ready[1]);
+}
+END_TEST
+
+START_TEST(test_daemon_timeout_keeps_holds)
+{
+	/* The timeout is read when the connection is made, which this open does. */
+	setenv("MMAPC_TIMEOUT_MS", "300", 1);
+	mmapc_map *m = dtest_tag_map("kept", 4096);
+	ck_assert_int_eq(mmapc_write(m, "hello", 5), 5);
+
+	/* A daemon that stops answering for a while: calls time out, holds stay. */
+	kill(dtest_daemon.pid, SIGSTOP);
+	ck_assert_int_eq(mmapc_unlink("whatever", NULL), -ETIMEDOUT);
+	struct mmapc_options o = {.tagname = "late"};
+	mmapc_map *late = NULL;
+	ck_assert_int_eq(mmapc_open(&late, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o), -ETIMEDOUT);
+	kill(dtest_daemon.pid, SIGCONT);
+
+	/* The next call skips the late replies (and gives back the late open's hold). */
+	mmapc_map *again = dtest_tag_map("kept", 0);
+	ck_assert_int_eq(mmapc_created(again), 0);
+	ck_assert_int_eq(mmapc_getitem(again, 4), 'o');
+	ck_assert_int_eq(mmapc_resize(m, 8192), 0);
+	mmapc_free(again);
+	late = dtest_tag_map("late", 4096);
+	ck_assert_int_eq(mmapc_created(late), 1);
+	mmapc_free(late);
+	mmapc_free(m);
+	unsetenv("MMAPC_TIMEOUT_MS");
+}
+END_TEST
+
+START_TEST(test_daemon_reopen_served_from_own_hold)
+{
+	mmapc_map *first = dtest_tag_map("held", 8192), *second = NULL, *ro = NULL, *rw = NULL;
+	struct mmapc_options o = {.tagname = "held"};
+
+	mmapc_setitem(first, 0, 'h');
+	/* With the daemon stopped, only an open that asks it nothing can succeed. */
+	kill(dtest_daemon.pid, SIGSTOP);
+	ck_assert_int_eq(mmapc_open(&second, -1, 4096, MMAPC_ACCESS_DEFAULT, 4096, &o), 0);
+	ck_assert_int_eq(mmapc_created(second), 0);
+	ck_assert_int_eq(mmapc_len(second), 4096);
+	mmapc_setitem(second, 0, 's');
+	ck_assert_int_eq(mmapc_getitem(first, 4096), 's');
+	/* The same size rules as the daemon's. */
+	ck_assert_int_eq(mmapc_open(&ro, -1, 8192, MMAPC_ACCESS_DEFAULT, 4096, &o), -EFBIG);
+	ck_assert_int_eq(mmapc_open(&ro, -1, 0, MMAPC_ACCESS_DEFAULT, 8192, &o), -EFBIG);
+	/* Shrinking the tag under this process's other map is refused here. */
+	ck_assert_int_eq(mmapc_resize(first, 4096), -EBUSY);
+	mmapc_free(second);
+	kill(dtest_daemon.pid, SIGCONT);
+	mmapc_free(first);
+
+	/* A read-only hold never serves a writable open: that one gets a hold of its own. */
+	struct mmapc_options p = {.tagname = "ro-held", .options = MMAPC_PERSISTENT};
+	mmapc_map *w;
+	ck_assert_int_eq(mmapc_open(&w, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &p), 0);
+	mmapc_free(w); /* persistent: it lives on with no holder */
+	struct mmapc_options r = {.tagname = "ro-held"};
+	ck_assert_int_eq(mmapc_open(&ro, -1, 0, MMAPC_ACCESS_READ, 0, &r), 0);
+	kill(dtest_daemon.pid, SIGSTOP);
+	/* Another read-only open is served by the read-only hold… */
+	mmapc_map *ro2 = NULL;
+	ck_assert_int_eq(mmapc_open(&ro2, -1, 0, MMAPC_ACCESS_READ, 0, &r), 0);
+	mmapc_free(ro2);
+	kill(dtest_daemon.pid, SIGCONT);
+	/* …but a writable one needs the daemon, and gets a writable descriptor. */
+	ck_assert_int_eq(mmapc_open(&rw, -1, 0, MMAPC_ACCESS_WRITE, 0, &r), 0);
+	ck_assert_int_eq(mmapc_write_byte(rw, 'w'), 0);
+	ck_assert_int_eq(mmapc_getitem(ro, 0), 'w');
+	ck_assert_int_eq(mmapc_resize(rw, 8192), 0);
+	mmapc_free(rw);
+	mmapc_free(ro);
+	ck_assert_int_eq(mmapc_unlink("ro-held", NULL), 0);
+}
+END_TEST
+
+START_TEST(test_daemon_out_of_descriptors_refuses_request_keeps_client)
+{
+	struct test_daemon lim;
+	char content[4096] = {0};
+	struct mmapc_options o = {.tagname = "lim-file"};
+	mmapc_map *maps[64], *f = NULL;
+	int n = 0, r = 0, file = tmpfile_with(content, sizeof(content), O_RDWR);
+
+	daemon_start_limited(&lim, NULL, 24);
+	/* Fill the daemon's descriptor table with tags. */
+	for (; n < 64; n++) {
+		char name[16];
+		snprintf(name, sizeof(name), "lim-%d", n);
+		maps[n] = dtest_tag_open(name, 4096, MMAPC_ACCESS_DEFAULT, NULL, &r);
+		if (!maps[n])
+			break;
+	}
+	ck_assert_int_lt(n, 64);
+	ck_assert_int_eq(r, -EMFILE);
+	/* Idle connections take whatever slot is left (the daemon sheds the ones it has no
+	 * room for), so that the next descriptor sent cannot even be received. */
+	int idle[3];
+	for (int i = 0; i < 3; i++)
+		idle[i] = daemon_connect(&lim);
+	ck_assert_int_eq(daemon_ping(&lim), -EPROTO); /* no room for another client */
+	/* A file handed over now is dropped by the kernel (MSG_CTRUNC): the request is
+	 * refused with EMFILE, and the connection stays. */
+	ck_assert_int_eq(mmapc_open(&f, file, 0, MMAPC_ACCESS_DEFAULT, 0, &o), -EMFILE);
+	for (int i = 0; i < 3; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);
+	ck_assert_int_eq(mmapc_resize(maps[0], 8192), 0);
+	mmapc_free(maps[--n]);
+	mmapc_free(maps[--n]);
+	ck_assert_int_eq(mmapc_open(&f, file, 0, MMAPC_ACCESS_DEFAULT, 0, &o), 0);
+	mmapc_free(f);
+	while (n > 0)
+		mmapc_free(maps[--n]);
+	close(file);
+	daemon_stop(&lim);
+}
+END_TEST
 
 Suite *daemon_holds_suite(void)
 {
-	return suite_create("daemon_holds");
+	Suite *s = suite_create("daemon_holds");
+	TCase *tc;
+
+	tc = tcase_new("startup");
+	tcase_add_test(tc, test_daemon_socket_path_not_a_socket_left_alone);
+	tcase_add_test(tc, test_daemon_out_of_descriptors_refuses_request_keeps_client);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("holds");
+	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
+	tcase_add_test(tc, test_daemon_forked_worker_does_not_keep_parent_holds);
+	tcase_add_test(tc, test_daemon_timeout_keeps_holds);
+	tcase_add_test(tc, test_daemon_reopen_served_from_own_hold);
+	suite_add_tcase(s, tc);
+	return s;
 }

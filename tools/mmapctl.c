@@ -10,9 +10,8 @@
  * mode forbids it" (mmapc_open). So every command that works on a tag first pings the daemon
  * (one round trip, on the connection the later call reuses): a failure there is the
  * connection's, and any later errno is the daemon's answer about the tag. cat and write open
- * an existing tag with length 0, which never creates one: the daemon refuses a new anonymous
- * tag of length 0 with -EINVAL, which those two therefore read as "no such tag" (a malformed
- * name is refused with the same errno, and no tag can have such a name either).
+ * with MMAPC_NOCREATE, so that a missing tag is -ENOENT and is never made; create opens with
+ * MMAPC_EXCL, so that an existing one is -EEXIST and is never touched.
  *
  * Output. SIGPIPE is ignored, so a reader that goes away (mmapctl cat big | head) ends the
  * output quietly. The tables and JSON of list, stat and ping are mmapctl_list.c's.
@@ -217,27 +216,19 @@ static int cmd_create(struct ctl *c)
 	        .tagname = name,
 	        .socket_path = c->socket,
 	        .mode = c->mode,
-	        .options = c->persistent ? MMAPC_PERSISTENT : 0,
+	        .options = MMAPC_EXCL | (c->persistent ? MMAPC_PERSISTENT : 0),
 	};
 	r = mmapc_open(&m, -1, size, MMAPC_ACCESS_DEFAULT, 0, &o);
-	/* Only an existing tag can be smaller than asked (-EFBIG), be a file (-EEXIST), or have
-	 * a mode that keeps us out (-EACCES): a new one is always created as asked. */
+	/* An existing tag is refused before its size, kind or mode is looked at, except that a
+	 * mode that keeps us out (-EACCES) or a file behind it (-EEXIST) can only be an existing
+	 * tag's too: a new one is always created as asked. */
 	if (r == -EFBIG || r == -EEXIST || r == -EACCES) {
-		fprintf(stderr, "mmapctl: create %s: tag exists (%s)\n", name,
-		        r == -EFBIG    ? "smaller than SIZE"
-		        : r == -EEXIST ? "backed by a file"
-		                       : "and its mode does not let you open it");
+		fprintf(stderr, "mmapctl: create %s: tag exists\n", name);
 		return ST_EXISTS;
 	}
 	if (r < 0)
 		return refused(c, name, r);
-	bool created = mmapc_created(m);
-	/* Closing a map of a tag that existed only drops this process's hold on it. */
 	mmapc_free(m);
-	if (!created) {
-		fprintf(stderr, "mmapctl: create %s: tag exists\n", name);
-		return ST_EXISTS;
-	}
 	return ST_OK;
 }
 
@@ -270,29 +261,20 @@ static int cmd_rm(struct ctl *c)
  * status after saying why not. */
 static int open_existing(const struct ctl *c, const char *name, int access, mmapc_map **ret)
 {
-	struct mmapc_options o = {.tagname = name, .socket_path = c->socket};
+	struct mmapc_options o = {
+	        .tagname = name, .socket_path = c->socket, .options = MMAPC_NOCREATE};
 	mmapc_map *m;
 
 	int r = check_connection(c);
 	if (r != ST_OK)
 		return r;
-	/* Length 0 means "all of an existing tag"; for a missing one the daemon refuses to make
-	 * a tag of no bytes, with -EINVAL (see the top of this file). */
 	r = mmapc_open(&m, -1, 0, access, 0, &o);
-	if (r == -EINVAL) {
+	if (r == -ENOENT) {
 		fprintf(stderr, "mmapctl: %s %s: no such tag\n", c->command, name);
 		return ST_NO_TAG;
 	}
 	if (r < 0)
 		return refused(c, name, r);
-	if (mmapc_created(m)) {
-		/* The daemon created a tag of length 0, which it must refuse: a bug. The tag is
-		 * not persistent, so it ends with this process's hold. */
-		mmapc_free(m);
-		fprintf(stderr, "mmapctl: %s %s: no such tag (and mmapd created it empty: a bug)\n",
-		        c->command, name);
-		return ST_NO_TAG;
-	}
 	*ret = m;
 	return ST_OK;
 }

@@ -160,7 +160,7 @@ static int connect_locked(struct conn *c)
 		return r;
 	}
 	c->fd = fd;
-	c->pid = conn_self();
+	c->pid = getpid();
 	c->generation++;
 	atomic_store(&c->live, c->generation);
 	return 0;
@@ -245,6 +245,14 @@ static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send
 			return (int)n;
 		}
 		r = wire_decode_reply(c->buf, (size_t)n, rep);
+		/* Id 0 is the daemon's answer to a request it could not decode: ours, the only
+		 * one it has not answered. */
+		if (r == 0 && rep->id == 0 && rep->op == WIRE_NONE && rep->error) {
+			wire_reply_finish(rep);
+			if (fd >= 0)
+				close(fd);
+			return -rep->error;
+		}
 		if (r == 0 && rep->id < req->id) {
 			if (rep->op == WIRE_OPEN)
 				close_orphan(c, rep->handle);
@@ -289,7 +297,9 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 	int r;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->fd >= 0 && c->pid != conn_self())
+	/* getpid(), not the cache: a child made without fork(3) (raw clone, _Fork) runs no
+	 * atfork handler, and must still never speak on its parent's socket. */
+	if (c->fd >= 0 && c->pid != getpid())
 		drop(c); /* the parent's socket: never speak on it */
 	for (int attempt = 0;; attempt++) {
 		if (c->fd < 0) {
@@ -330,7 +340,7 @@ int conn_send(struct conn *c, uint64_t generation, struct wire_request *req)
 	int r = -ESTALE;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->fd >= 0 && c->pid == conn_self() && generation == c->generation) {
+	if (c->fd >= 0 && c->pid == getpid() && generation == c->generation) {
 		req->version = WIRE_VERSION;
 		req->id = ++c->next_id;
 		r = wire_encode_request(req, out, sizeof(out));

@@ -42,8 +42,27 @@
 /* ---- the table of holds ------------------------------------------------------------------ */
 
 static pthread_mutex_t holds_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct map_tag **buckets;
 static size_t n_buckets, n_holds;
+
+/* fork: the table must not be mid-change in the child. These handlers are registered after
+ * conn.c's (conn_get comes first), so prepare takes holds_lock before the connection locks,
+ * the order every path here follows. */
+static void atfork_lock(void)
+{
+	pthread_mutex_lock(&holds_lock);
+}
+
+static void atfork_unlock(void)
+{
+	pthread_mutex_unlock(&holds_lock);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(atfork_lock, atfork_unlock, atfork_unlock);
+}
 
 /* "Local\name" is the explicit form of "name": one tag, so one key. */
 static const char *canonical(const char *name)
@@ -173,6 +192,7 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 	int r = conn_get(opts->socket_path, &c);
 	if (r < 0)
 		return r;
+	pthread_once(&atfork_once, register_atfork);
 	bool excl = opts->options & MMAPC_EXCL;
 	if (fileno < 0) {
 		r = open_held(c, name, writable, length, offset, ret_tag);
@@ -288,30 +308,51 @@ static int reclaim(mmapc_map *m)
 		conn_send(t->conn, generation, &close_req);
 		return -ESTALE;
 	}
+	/* Another thread with a map of this hold may have re-claimed it meanwhile: then one
+	 * handle is enough, and ours goes back. */
 	pthread_mutex_lock(&holds_lock);
-	t->handle = rep.handle;
-	t->generation = generation;
-	t->pid = conn_self();
+	bool already = conn_current(t->conn, t->generation);
+	if (!already) {
+		t->handle = rep.handle;
+		t->generation = generation;
+		t->pid = conn_self();
+	}
 	pthread_mutex_unlock(&holds_lock);
+	if (already) {
+		struct wire_request close_req = {
+		        .op = WIRE_CLOSE, .handle = rep.handle, .quiet = true};
+		conn_send(t->conn, generation, &close_req);
+	}
 	return 0;
+}
+
+/* The hold's handle and generation, which a re-claim may change under other maps. */
+static void hold_ids(struct map_tag *t, uint64_t *handle, uint64_t *generation)
+{
+	pthread_mutex_lock(&holds_lock);
+	*handle = t->handle;
+	*generation = t->generation;
+	pthread_mutex_unlock(&holds_lock);
 }
 
 /* Asks the daemon to make m's tag offset + newsize bytes. */
 static int request_resize(mmapc_map *m, int64_t newsize, struct wire_reply *rep, int *ret_fd)
 {
 	struct map_tag *t = m->tag;
-	struct wire_request req = {.op = WIRE_RESIZE, .handle = t->handle};
+	struct wire_request req = {.op = WIRE_RESIZE};
+	uint64_t generation;
 
 	if (newsize > INT64_MAX - m->offset)
 		return -EINVAL;
 	req.size = (uint64_t)(m->offset + newsize);
-	int r = conn_call(t->conn, t->generation, &req, -1, rep, ret_fd, NULL);
+	hold_ids(t, &req.handle, &generation);
+	int r = conn_call(t->conn, generation, &req, -1, rep, ret_fd, NULL);
 	if (r == -ESTALE) {
 		r = reclaim(m);
 		if (r < 0)
 			return r;
-		req.handle = t->handle;
-		r = conn_call(t->conn, t->generation, &req, -1, rep, ret_fd, NULL);
+		hold_ids(t, &req.handle, &generation);
+		r = conn_call(t->conn, generation, &req, -1, rep, ret_fd, NULL);
 	}
 	return r;
 }
@@ -321,6 +362,29 @@ static int64_t object_size(const mmapc_map *m)
 {
 	struct stat st;
 	return fstat(m->tag->fd, &st) < 0 ? -errno : st.st_size;
+}
+
+/* The daemon moved the contents of m's tag to a new, smaller memfd (we were its only
+ * holder): the hold takes the new descriptor whatever happens, so that it never again
+ * serves the orphaned memory, and the map moves to it. Mapping it elsewhere first and only
+ * then letting the old mapping go means a failure (ENOMEM) leaves the map on its old
+ * memory, detached but intact, rather than on nothing. */
+static int adopt_replacement(mmapc_map *m, int64_t newsize, int fd)
+{
+	struct map_tag *t = m->tag;
+
+	pthread_mutex_lock(&holds_lock);
+	int old_fd = t->fd;
+	t->fd = fd;
+	pthread_mutex_unlock(&holds_lock);
+	close(old_fd);
+	void *p = mmap(NULL, (size_t)newsize, m->prot, m->flags, fd, m->offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(m->data, m->len);
+	m->data = p;
+	m->len = (size_t)newsize;
+	return 0;
 }
 
 int tag_resize(mmapc_map *m, int64_t newsize)
@@ -342,10 +406,15 @@ int tag_resize(mmapc_map *m, int64_t newsize)
 	if ((size_t)newsize > old && newsize <= have - m->offset)
 		return map_remap(m, (size_t)newsize);
 	/* The daemon counts one holder for all of this process's maps of the tag: a shrink
-	 * that another of them would not survive is refused here. */
-	if (newsize < have - m->offset) {
+	 * that another of them would not survive is refused here, and while the daemon is
+	 * asked, the hold serves no new open (which could map the memory being replaced). */
+	bool shrink = newsize < have - m->offset, was_listed = false;
+	if (shrink) {
 		pthread_mutex_lock(&holds_lock);
 		bool shared = t->refs > 1;
+		was_listed = t->listed;
+		if (!shared)
+			table_remove(t);
 		pthread_mutex_unlock(&holds_lock);
 		if (shared)
 			return -EBUSY;
@@ -353,36 +422,27 @@ int tag_resize(mmapc_map *m, int64_t newsize)
 
 	/* Room for growth is made first, so that a size this process cannot map never reaches
 	 * the daemon (where every holder would see it); it is given back if the daemon says no. */
-	if ((size_t)newsize > old) {
+	if ((size_t)newsize > old)
 		r = map_remap(m, (size_t)newsize);
-		if (r < 0)
-			return r;
-	}
-	r = request_resize(m, newsize, &rep, &fd);
-	if (r < 0) {
-		if (m->len != old)
+	else
+		r = 0;
+	if (r == 0) {
+		r = request_resize(m, newsize, &rep, &fd);
+		if (r < 0 && m->len != old)
 			map_remap(m, old);
-		return r;
 	}
-	wire_reply_finish(&rep);
-	if (fd < 0)
-		return (size_t)newsize == m->len ? 0 : map_remap(m, (size_t)newsize);
-
-	/* The daemon moved the contents to a new, smaller memfd (we were its only holder). Map
-	 * it over the start of the old mapping, which is larger, so that this cannot fail for
-	 * want of address space and the map never stays on the orphaned memfd; then give back
-	 * the rest. */
-	void *p = mmap(m->data, (size_t)newsize, m->prot, m->flags | MAP_FIXED, fd, m->offset);
-	if (p == MAP_FAILED) {
-		r = -errno;
-		close(fd);
-		return r;
+	if (r == 0) {
+		wire_reply_finish(&rep);
+		r = fd < 0 ? ((size_t)newsize == m->len ? 0 : map_remap(m, (size_t)newsize))
+		           : adopt_replacement(m, newsize, fd);
 	}
-	munmap(m->data + newsize, m->len - (size_t)newsize);
-	close(t->fd);
-	t->fd = fd;
-	m->len = (size_t)newsize;
-	return 0;
+	if (was_listed) {
+		pthread_mutex_lock(&holds_lock);
+		if (!t->listed)
+			table_insert(t);
+		pthread_mutex_unlock(&holds_lock);
+	}
+	return r;
 }
 
 /* ---- by name ----------------------------------------------------------------------------- */
@@ -409,8 +469,10 @@ MMAPC_EXPORT int mmapc_unlink(const char *tagname, const char *socket_path)
 		return -EINVAL;
 	strcpy(req.name, tagname);
 	int r = conn_get(socket_path, &c);
-	if (r == 0)
+	if (r == 0) {
+		pthread_once(&atfork_once, register_atfork);
 		r = conn_call(c, 0, &req, -1, &rep, &fd, NULL);
+	}
 	if (r < 0)
 		return r;
 	wire_reply_finish(&rep);

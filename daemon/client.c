@@ -157,6 +157,7 @@ void client_send(struct client *c, const struct wire_reply *rep, int fd, bool bo
 	struct reply_packet *p = malloc(sizeof(*p) + (size_t)n);
 	if (!p) {
 		log_error("%s: no memory to queue a reply; disconnecting", c->name);
+		borrowed = false; /* fd is our dup now, if there is one */
 		goto fail;
 	}
 	p->next = NULL;
@@ -189,9 +190,9 @@ void client_send_error(struct client *c, uint64_t id, int error, const char *mes
 
 /* Whether this process is at its descriptor limit (a descriptor passed to it was dropped
  * for want of room rather than because the peer sent too many). */
-static bool out_of_descriptors(void)
+static bool out_of_descriptors(const struct client *c)
 {
-	int fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+	int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return errno == EMFILE || errno == ENFILE;
 	close(fd);
@@ -225,7 +226,7 @@ static int read_one(struct client *c)
 	c->srv->stats.requests++;
 	/* The buffer has one byte more than a packet may: a packet that fills it is over. */
 	bool oversize = (msg.msg_flags & MSG_TRUNC) || n > WIRE_PACKET_MAX;
-	if (!oversize && (msg.msg_flags & MSG_CTRUNC) && out_of_descriptors()) {
+	if (!oversize && (msg.msg_flags & MSG_CTRUNC) && out_of_descriptors(c)) {
 		/* The kernel dropped what we had no room for: the client did nothing wrong. */
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);

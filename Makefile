@@ -120,6 +120,7 @@ ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_
 	$(MMAPCTL) $(DEMO_BINS)
 
 .PHONY: all check run demo bench valgrind install uninstall clean format format-check deps \
+	systemd-check \
 	build-check build-demo build-run build-bench
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -199,20 +200,21 @@ build-demo: $(DEMO_BINS) $(MMAPD)
 build-bench: $(BENCH_BIN) $(MMAPD)
 	$(Q)MMAPD_BIN=$(abspath $(MMAPD)) $(BENCH_BIN) $(BENCH_ARGS)
 
+# mmapd under a real systemd, booted in a container (tests/systemd/run): socket activation,
+# READY, STATUS, the watchdog, restarts. Not part of check yet: it needs debootstrap's
+# download of a Debian root (about a minute, cached in $(B)/systemd-root.tar).
+systemd-check: all
+	$(Q)tests/systemd/run $(B)
+
 # The main job: mmapd in the foreground on the default socket (MMAPD_SOCKET overrides it).
 build-run: $(MMAPD)
 	exec $(MMAPD) $(MMAPD_ARGS)
 
 MAN_PAGES = $(wildcard man/*.[1-8])
 
-$(B)/libmmapc.pc: client/libmmapc.pc.in Makefile
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
-
-$(B)/mmapd.service: systemd/mmapd.service.in Makefile
-	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|' $< > $@
-
-install: all $(B)/libmmapc.pc $(B)/mmapd.service
+# The .pc file and the service unit name install paths, so they are made by install itself,
+# with the PREFIX, LIBDIR and SBINDIR of this install, never from a stale earlier build.
+install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
@@ -220,10 +222,13 @@ install: all $(B)/libmmapc.pc $(B)/mmapd.service
 	ln -sf libmmapc.so.$(SONAME_MAJOR) $(DESTDIR)$(LIBDIR)/libmmapc.so
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/mmapc.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 0644 $(B)/libmmapc.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' client/libmmapc.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libmmapc.pc
 	install -m 0755 $(MMAPD) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(MMAPCTL) $(DESTDIR)$(BINDIR)/
-	install -m 0644 systemd/mmapd.socket $(B)/mmapd.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 systemd/mmapd.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|' systemd/mmapd.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/mmapd.service
 	for page in $(MAN_PAGES); do \
 		section=$${page##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$section; \

@@ -161,7 +161,7 @@ typedef struct mmapc_map mmapc_map;
  * and for tagged maps the daemon's refusals:
  *   -EINVAL     a bad tag name (empty, longer than 255 bytes, a '/', a '\' other than the
  *               prefix's, a control character), or a new anonymous tag of length 0, or a
- *               file that is not a regular file;
+ *               file that is not a regular file, or opts->mode above 0777;
  *   -EEXIST     the tag exists and is backed by another file than fileno's (or by memory),
  *               or it exists and MMAPC_EXCL was given;
  *   -ENOENT     the tag does not exist and MMAPC_NOCREATE was given;
@@ -170,6 +170,7 @@ typedef struct mmapc_map mmapc_map;
  *   -EDQUOT     creating the tag would exceed a per-user or global quota;
  *   -EMFILE     the connection holds as many tags as the daemon allows one connection;
  *   -ENOENT, -ECONNREFUSED   no daemon listens on the socket;
+ *   -ENAMETOOLONG  the socket path does not fit a sockaddr_un;
  *   -ECONNRESET, -ETIMEDOUT  the daemon went away, or did not answer within 30 s (or
  *               $MMAPC_TIMEOUT_MS milliseconds);
  *   -EPROTO     the daemon answered something this library does not understand. */
@@ -373,8 +374,9 @@ struct mmapc_tag_info {
 
 /* Calls fn for every tag the daemon shows the caller (the global ones and the caller's own;
  * root sees all), in a stable order, until fn returns non-zero, which mmapc_list then
- * returns. socket_path as in struct mmapc_options. Returns 0 when every tag was passed, or
- * a connection failure as mmapc_open lists them. The info is valid during the call only. */
+ * returns. socket_path as in struct mmapc_options. Returns 0 when every tag was passed,
+ * -EINVAL if fn is NULL, or a connection failure as mmapc_open lists them. The info is
+ * valid during the call only. */
 int mmapc_list(const char *socket_path, int (*fn)(const struct mmapc_tag_info *info, void *arg),
                void *arg);
 
@@ -388,7 +390,8 @@ struct mmapc_stats {
 	uint64_t handles;     /* holds of all clients */
 };
 
-/* Fills *ret with the daemon's counters. Returns 0 or a connection failure. */
+/* Fills *ret with the daemon's counters. Returns 0, -EINVAL if ret is NULL, or a connection
+ * failure. */
 int mmapc_stat(const char *socket_path, struct mmapc_stats *ret);
 
 /* Asks the daemon for its protocol version: returns it (> 0), or a connection failure. */

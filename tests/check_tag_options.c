@@ -65,6 +65,9 @@ START_TEST(test_tag_options_excl)
 	ck_assert_int_eq(mmapc_open(&again, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &o), -EEXIST);
 	mmapc_free(m);
 	ck_assert_int_eq(open_with("ex", 0, MMAPC_NOCREATE, &m), -ENOENT);
+	/* A mode beyond the permission bits is refused by the daemon. */
+	struct mmapc_options bad = {.tagname = "mode", .mode = 04600};
+	ck_assert_int_eq(mmapc_open(&m, -1, 4096, MMAPC_ACCESS_DEFAULT, 0, &bad), -EINVAL);
 	/* Both together make no sense. */
 	ck_assert_int_eq(open_with("ex", 4096, MMAPC_EXCL | MMAPC_NOCREATE, &m), -EINVAL);
 }

@@ -73,6 +73,23 @@ $(B)/pic/gen/mmapd.pb-c.o: $(B)/gen/mmapd.pb-c.c
 $(B)/pic/proto/wire.o: BASE_CFLAGS += -I$(B)/gen
 $(B)/pic/proto/wire.o: $(B)/gen/mmapd.pb-c.h
 
+# The daemon's own state record (proto/state.proto), kept in systemd's fd store; only
+# proto/state.c includes its generated code.
+STATE_OBJS = $(B)/proto/state.o $(B)/gen/state.pb-c.o
+
+$(B)/gen/state.pb-c.c $(B)/gen/state.pb-c.h &: proto/state.proto
+	@mkdir -p $(B)/gen
+	@$(if $(Q),echo "  PROTOC  $<")
+	$(Q)protoc-c --proto_path=proto --c_out=$(B)/gen $<
+
+$(B)/gen/state.pb-c.o: $(B)/gen/state.pb-c.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -fvisibility=hidden $(CFLAGS) $(if $(SANITIZE),-fsanitize=$(SANITIZE)) \
+		-I$(B)/gen -c $< -o $@
+
+$(B)/proto/state.o: BASE_CFLAGS += -I$(B)/gen
+$(B)/proto/state.o: $(B)/gen/state.pb-c.h
+
 # ---- libmmapc ----------------------------------------------------------------------------
 LIB_SRCS = client/map.c client/map_io.c client/find.c client/conn.c client/tag.c client/admin.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/pic/%.o) $(WIRE_OBJS)
@@ -83,7 +100,7 @@ LIB_A = $(B)/libmmapc.a
 # ---- mmapd --------------------------------------------------------------------------------
 # Everything but main.c is the daemon's core, which the unit tests link directly.
 DAEMON_CORE_SRCS = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
-DAEMON_CORE_OBJS = $(DAEMON_CORE_SRCS:%.c=$(B)/%.o)
+DAEMON_CORE_OBJS = $(DAEMON_CORE_SRCS:%.c=$(B)/%.o) $(STATE_OBJS)
 DAEMON_LIBS = $(UV_LIBS) $(SYSTEMD_LIBS) $(PROTOBUF_LIBS)
 MMAPD = $(B)/mmapd
 

@@ -21,7 +21,8 @@ struct conn {
 	int fd;    /* -1 when not connected */
 	pid_t pid; /* the process that connected fd */
 	uint64_t generation;
-	_Atomic uint64_t live; /* generation while connected in this process, else 0 */
+	_Atomic uint64_t live;   /* generation while connected in this process, else 0 */
+	_Atomic bool resume_due; /* a connection of this process was lost: re-claim its holds */
 	uint64_t next_id;
 	uint8_t *buf; /* WIRE_PACKET_MAX bytes for packets, under lock */
 	char path[];  /* the socket's path */
@@ -32,6 +33,11 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct conn *conns;
 
 static void drop(struct conn *c);
+
+/* The re-claim after a lost connection (tag.c registers it), and whether this thread is
+ * running it (its own calls must not start another). */
+static int (*resume_fn)(struct conn *c);
+static __thread bool resuming;
 
 /* This process's pid, without a system call each time (glibc no longer caches getpid). The
  * atfork child handler refreshes it. */
@@ -69,6 +75,7 @@ static void atfork_child(void)
 	atomic_store(&self, getpid());
 	for (struct conn *c = conns; c; c = c->next) {
 		drop(c);
+		atomic_store(&c->resume_due, false); /* the parent's holds are the parent's */
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&conns_lock);
@@ -126,6 +133,33 @@ static void drop(struct conn *c)
 		close(c->fd);
 	c->fd = -1;
 	atomic_store(&c->live, 0);
+}
+
+/* A connection this process had was lost (the daemon went away, or cut it): what it held
+ * must be re-claimed on the next one. */
+static void lost(struct conn *c)
+{
+	drop(c);
+	atomic_store(&c->resume_due, true);
+}
+
+void conn_on_reconnect(int (*fn)(struct conn *c))
+{
+	resume_fn = fn;
+}
+
+/* Runs the re-claim if one is due; called with no lock held. A failure that leaves the
+ * daemon unreached keeps it due; a daemon's refusal (one that has no Resume) does not. */
+static void maybe_resume(struct conn *c)
+{
+	if (resuming || !resume_fn || !atomic_exchange(&c->resume_due, false))
+		return;
+	resuming = true;
+	int r = resume_fn(c);
+	resuming = false;
+	if (r == -ECONNRESET || r == -ECONNREFUSED || r == -ENOENT || r == -ETIMEDOUT ||
+	    r == -EAGAIN || r == -ENOMEM)
+		atomic_store(&c->resume_due, true);
 }
 
 bool conn_current(const struct conn *c, uint64_t generation)
@@ -292,10 +326,11 @@ static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send
 int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int send_fd,
               struct wire_reply *rep, int *ret_fd, uint64_t *ret_generation)
 {
-	uint8_t out[1024]; /* requests are small: a name and a few numbers */
 	bool broken;
 	int r;
 
+	/* The re-claim goes first, so that the call that found the loss returns at once. */
+	maybe_resume(c);
 	pthread_mutex_lock(&c->lock);
 	/* getpid(), not the cache: a child made without fork(3) (raw clone, _Fork) runs no
 	 * atfork handler, and must still never speak on its parent's socket. */
@@ -313,13 +348,13 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 		}
 		req->version = WIRE_VERSION;
 		req->id = ++c->next_id;
-		r = wire_encode_request(req, out, sizeof(out));
+		r = wire_encode_request(req, c->buf, WIRE_PACKET_MAX);
 		if (r < 0)
 			break;
-		r = exchange(c, out, (size_t)r, send_fd, req, rep, ret_fd, &broken);
+		r = exchange(c, c->buf, (size_t)r, send_fd, req, rep, ret_fd, &broken);
 		if (!broken)
 			break;
-		drop(c);
+		lost(c);
 		/* A request the daemon never received (it went away before we sent) is safe to
 		 * send again on a new connection; one it may have acted on is not. */
 		if (attempt > 0 || generation || (r != -EPIPE && r != -ENOTCONN))
@@ -347,9 +382,12 @@ int conn_send(struct conn *c, uint64_t generation, struct wire_request *req)
 		if (r > 0)
 			r = send_packet(c->fd, out, (size_t)r, -1);
 		if (r < 0 && r != -ETIMEDOUT && r != -EMSGSIZE && r != -EINVAL)
-			drop(c);
+			lost(c);
 	}
 	pthread_mutex_unlock(&c->lock);
+	/* A close that found the daemon gone tells the new one, through the re-claim, that
+	 * this hold is no more. */
+	maybe_resume(c);
 	return r < 0 ? r : 0;
 }
 
@@ -362,6 +400,7 @@ void conn_disconnect_all(void)
 	for (struct conn *c = conns; c; c = c->next) {
 		pthread_mutex_lock(&c->lock);
 		drop(c);
+		atomic_store(&c->resume_due, false);
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&conns_lock);

@@ -14,7 +14,8 @@
  * pthread_atfork handler closes the child's copies at once, and the first call in the child
  * connects anew. Restart: a request that cannot be sent because the daemon went away is
  * sent once more on a new connection; one whose reply is lost fails with -ECONNRESET and the
- * next call reconnects.
+ * next call reconnects. Either way, the holds the process had are re-claimed on the new
+ * connection (conn_on_reconnect; tag.c does it with a Resume request).
  *
  * Timeouts: a call that times out leaves the connection (and every hold on it) as it is; the
  * late reply is recognised by its id and discarded by the next call, and if it was an open's,
@@ -60,6 +61,14 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 /* Sends req, which expects no reply (a quiet close), on the connection of that generation
  * only. Returns 0, -ESTALE (another connection now, or none), or a send's failure. */
 int conn_send(struct conn *c, uint64_t generation, struct wire_request *req);
+
+/* Registers the re-claim run after this process lost a connection to the daemon (it went
+ * away, or cut the connection): the next conn_call runs fn first, once, with no lock held,
+ * and a conn_send that finds the loss runs it after its own send (a close must reach the
+ * daemon one way or the other). fn speaks to the daemon
+ * with conn_call (which connects anew) and returns 0 or the call's failure; a failure to
+ * reach the daemon keeps the re-claim due for the next call. */
+void conn_on_reconnect(int (*fn)(struct conn *c));
 
 /* getpid(), cached (and refreshed in a forked child by the library's atfork handler). */
 pid_t conn_self(void);

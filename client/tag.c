@@ -59,9 +59,12 @@ static void atfork_unlock(void)
 	pthread_mutex_unlock(&holds_lock);
 }
 
+static int resume(struct conn *c);
+
 static void register_atfork(void)
 {
 	pthread_atfork(atfork_lock, atfork_unlock, atfork_unlock);
+	conn_on_reconnect(resume);
 }
 
 /* "Local\name" is the explicit form of "name": one tag, so one key. */
@@ -275,6 +278,95 @@ void tag_close(struct map_tag *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t);
+}
+
+/* ---- after a lost connection -------------------------------------------------------------- */
+
+/* The holds of this process's on c that the connection now live did not issue, referenced,
+ * into an array the caller frees (each hold with tag_close). Returns 0 or -ENOMEM. */
+static int collect_stale(struct conn *c, struct map_tag ***ret, size_t *ret_n)
+{
+	pid_t pid = conn_self();
+	size_t n = 0;
+
+	pthread_mutex_lock(&holds_lock);
+	struct map_tag **v = malloc((n_holds ? n_holds : 1) * sizeof(*v));
+	for (size_t i = 0; v && i < n_buckets; i++)
+		for (struct map_tag *t = buckets[i]; t; t = t->next)
+			if (t->conn == c && t->pid == pid && t->handle &&
+			    !conn_current(c, t->generation)) {
+				t->refs++;
+				v[n++] = t;
+			}
+	pthread_mutex_unlock(&holds_lock);
+	*ret = v;
+	*ret_n = n;
+	return v ? 0 : -ENOMEM;
+}
+
+/* One Resume request for holds[0..n); adopts the handles that come back. */
+static int resume_batch(struct conn *c, struct map_tag **holds, size_t n, bool last)
+{
+	struct wire_resume_hold asked[WIRE_RESUME_MAX];
+	struct wire_request req = {.op = WIRE_RESUME, .holds = asked, .last = last};
+	struct wire_reply rep;
+	uint64_t generation;
+	struct stat st;
+	int fd;
+
+	for (size_t i = 0; i < n; i++) {
+		/* A descriptor fstat refuses cannot happen to a hold's own; name nothing then. */
+		if (fstat(holds[i]->fd, &st) < 0)
+			st.st_dev = st.st_ino = 0;
+		asked[req.n_holds++] = (struct wire_resume_hold){
+		        .dev = st.st_dev, .ino = st.st_ino, .writable = holds[i]->writable};
+	}
+	int r = conn_call(c, 0, &req, -1, &rep, &fd, &generation);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && i < rep.n_handles; i++) {
+		if (!rep.handles[i])
+			continue;
+		struct map_tag *t = holds[i];
+		pthread_mutex_lock(&holds_lock);
+		bool adopt = !conn_current(c, t->generation);
+		if (adopt) {
+			t->handle = rep.handles[i];
+			t->generation = generation;
+		}
+		pthread_mutex_unlock(&holds_lock);
+		if (!adopt) {
+			/* Re-claimed meanwhile by a resize: one handle is enough. */
+			struct wire_request close_req = {
+			        .op = WIRE_CLOSE, .handle = rep.handles[i], .quiet = true};
+			conn_send(c, generation, &close_req);
+		}
+	}
+	wire_reply_finish(&rep);
+	return 0;
+}
+
+/* Re-claims, on a new connection, the holds this process had on a lost one: the daemon,
+ * restarted from systemd's fd store, kept them pending for this pid, and the last batch tells
+ * it that whatever it kept and was not named is no longer held here. */
+static int resume(struct conn *c)
+{
+	struct map_tag **holds;
+	size_t n, done = 0;
+	/* Without the list, say nothing: an empty last batch would give every hold back. */
+	int r = collect_stale(c, &holds, &n);
+
+	if (r < 0)
+		return r;
+	do {
+		size_t k = n - done < WIRE_RESUME_MAX ? n - done : WIRE_RESUME_MAX;
+		r = resume_batch(c, holds + done, k, done + k == n);
+		done += k;
+	} while (r == 0 && done < n);
+	for (size_t i = 0; i < n; i++)
+		tag_close(holds[i]);
+	free(holds);
+	return r;
 }
 
 /* ---- resizing ---------------------------------------------------------------------------- */

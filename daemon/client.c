@@ -13,6 +13,7 @@
 #include "client.h"
 #include "fdpass.h"
 #include "log.h"
+#include "store.h"
 
 /* Packets read per wakeup before the loop turns to other clients: one, so that a client
  * with one request in flight (libmmapc's way) costs one recvmsg, not a second that says
@@ -40,8 +41,10 @@ void client_destroy(struct client *c)
 	struct server *srv = c->srv;
 
 	for (uint32_t i = 0; i < c->n_slots; i++)
-		if (c->slots[i].tag)
+		if (c->slots[i].tag) {
+			store_drop(srv->store, registry_tag_id(c->slots[i].tag), c->peer.pid, 1);
 			registry_release(srv->reg, c->slots[i].tag);
+		}
 	srv->stats.handles -= c->n_handles;
 	free(c->slots);
 	while (c->queue_head) {
@@ -382,6 +385,7 @@ int64_t client_handle_add(struct client *c, struct tag *tag, bool writable)
 	slot->generation = (slot->generation % 0x7fffffff) + 1;
 	c->n_handles++;
 	c->srv->stats.handles++;
+	store_hold(c->srv->store, registry_tag_id(tag), c->peer.pid, 1);
 	return (int64_t)(((uint64_t)slot->generation << 32) | (i + 1));
 }
 
@@ -398,6 +402,7 @@ struct handle_slot *client_handle_find(struct client *c, uint64_t handle)
 
 void client_handle_remove(struct client *c, struct handle_slot *slot)
 {
+	store_drop(c->srv->store, registry_tag_id(slot->tag), c->peer.pid, 1);
 	registry_release(c->srv->reg, slot->tag);
 	slot->tag = NULL;
 	slot->next_free = c->free_head;

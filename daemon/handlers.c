@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "restore.h"
 
 static void close_fds(int *fds, size_t n)
 {
@@ -99,6 +100,42 @@ static void do_stat(struct client *c, struct wire_reply *rep)
 	registry_stats(c->srv->reg, &rep->stats);
 }
 
+/* Re-claims holds the peer's process had before a restart (restore.h); each it names that
+ * the daemon had recorded for it becomes a handle of this connection. */
+static int do_resume(struct client *c, const struct wire_request *req, struct wire_reply *rep)
+{
+	static uint64_t handles[WIRE_RESUME_MAX];
+	struct restore *rs = c->srv->restore;
+	pid_t pid = c->peer.pid;
+	size_t resumed = 0;
+
+	for (size_t i = 0; i < req->n_holds; i++) {
+		const struct wire_resume_hold *h = &req->holds[i];
+		struct tag *t = restore_find(rs, pid, h->dev, h->ino);
+		handles[i] = 0;
+		if (!t)
+			continue;
+		/* The hold first, then the pending one goes: the tag never looks unheld. */
+		if (registry_hold(c->srv->reg, &c->peer, t, h->writable) == 0) {
+			int64_t handle = client_handle_add(c, t, h->writable);
+			if (handle > 0) {
+				handles[i] = (uint64_t)handle;
+				resumed++;
+			} else {
+				registry_release(c->srv->reg, t);
+			}
+		}
+		restore_release(rs, pid, t);
+	}
+	if (req->last)
+		restore_forget(rs, pid);
+	if (req->n_holds)
+		log_info("%s: re-claimed %zu of %zu holds", c->name, resumed, req->n_holds);
+	rep->handles = handles;
+	rep->n_handles = req->n_holds;
+	return 0;
+}
+
 /* Runs the request; returns 0 with rep filled (and maybe *ret_fd), or a negative errno. */
 static int run(struct client *c, const struct wire_request *req, int file_fd,
                struct wire_reply *rep, int *ret_fd)
@@ -120,6 +157,8 @@ static int run(struct client *c, const struct wire_request *req, int file_fd,
 	case WIRE_PING:
 		rep->version = WIRE_VERSION;
 		return 0;
+	case WIRE_RESUME:
+		return do_resume(c, req, rep);
 	default:
 		return -EBADMSG;
 	}
@@ -188,10 +227,12 @@ void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int 
 			c->srv->stats.errors++;
 		else
 			client_send_error(c, req.id, -r, describe(-r), false);
+		wire_request_finish(&req);
 		return;
 	}
 	log_debug("%s: %s %s: ok", c->name, wire_op_name(req.op),
 	          loggable(req.name, name, sizeof(name)));
+	wire_request_finish(&req);
 	if (quiet)
 		return;
 	rep.id = req.id;

@@ -7,11 +7,18 @@
  * (another mmapd answering) is an error. The socket's mode defaults to 0666: anyone may
  * connect, and every tag decides who may open it.
  *
+ * Under systemd, the descriptors passed may also include the fd store's (store.h): the tags
+ * kept across a restart are brought back before the first connection is served, with the
+ * holders that had them pending until they re-claim or exit (restore.h).
+ *
  * SIGTERM and SIGINT stop the loop; every client is disconnected, every tag destroyed and a
- * socket mmapd made itself is removed. Not here: anything that happens per connection.
+ * socket mmapd made itself is removed. The fd store is left as it is, so that a restart finds
+ * every tag that was alive; systemd 252 empties it when the service is stopped rather than
+ * restarted. Not here: anything that happens per connection.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -29,7 +36,9 @@
 #include "log.h"
 #include "mmapc.h"
 #include "registry.h"
+#include "restore.h"
 #include "server.h"
+#include "store.h"
 
 struct options {
 	const char *socket_path;
@@ -254,19 +263,93 @@ fail:;
 	return r;
 }
 
-/* Takes a socket systemd passed (socket activation), if there is exactly one fit to use. */
-static int activated_socket(void)
+/* What systemd passed (LISTEN_FDS): the listening socket, if socket-activated, and the
+ * descriptors of the fd store (store.h), each with its name. */
+struct passed {
+	int listen_fd; /* -ENOENT if none */
+	int *fds;      /* the rest, for store_restore */
+	char **names;
+	size_t n;
+	char **all_names; /* sd_listen_fds_with_names' array, to free */
+};
+
+/* Sorts out the passed descriptors: the first listening SOCK_SEQPACKET Unix socket is ours
+ * to serve; another listening socket is an error in the units; everything else goes to the
+ * store. All of them are made CLOEXEC (systemd passes them without). */
+static int take_passed(struct passed *p)
 {
-	int n = sd_listen_fds(1);
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names);
+
+	*p = (struct passed){.listen_fd = -ENOENT, .all_names = names};
 	if (n <= 0)
-		return n < 0 ? n : -ENOENT;
-	if (n > 1 || sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
-		log_error("socket activation passed %d descriptor(s), not one listening "
-		          "SOCK_SEQPACKET Unix socket",
-		          n);
-		return -EINVAL;
+		return n < 0 ? n : 0;
+	p->fds = calloc((size_t)n, sizeof(*p->fds));
+	p->names = calloc((size_t)n, sizeof(*p->names));
+	if (!p->fds || !p->names)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		const char *name = names && names[i] ? names[i] : "unknown";
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (p->listen_fd < 0 && sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) > 0) {
+			p->listen_fd = fd;
+		} else if (sd_is_socket(fd, AF_UNSPEC, 0, 1) > 0) {
+			log_error("socket activation passed a listening socket (%s) that is not a "
+			          "SOCK_SEQPACKET Unix socket, or more than one",
+			          name);
+			return -EINVAL;
+		} else {
+			p->fds[p->n] = fd;
+			p->names[p->n++] = (char *)name;
+		}
 	}
-	return SD_LISTEN_FDS_START;
+	return 0;
+}
+
+static void passed_free(struct passed *p)
+{
+	for (char **s = p->all_names; s && *s; s++)
+		free(*s);
+	free(p->all_names);
+	free(p->fds);
+	free(p->names);
+}
+
+/* Brings back the tags systemd's fd store kept, with their pending holders. */
+static void restore_tags(struct registry *reg, struct store *store, struct restore *rs,
+                         struct passed *p)
+{
+	struct store_restored *v;
+	uint64_t next_id = 1, procs, holds;
+	ssize_t n = store_restore(store, p->fds, p->names, p->n, &v, &next_id);
+	size_t kept = 0;
+
+	registry_set_store(reg, store, next_id);
+	if (n < 0)
+		log_error("cannot read the stored state: %s; starting empty", strerror((int)-n));
+	for (ssize_t i = 0; i < n; i++) {
+		struct tag *t;
+		int r = registry_restore(reg, &v[i].tag, v[i].fd, &t);
+		v[i].fd = -1; /* taken, whatever happened */
+		if (r < 0) {
+			log_warning("cannot restore tag %s: %s", v[i].tag.name, strerror(-r));
+			store_tag_destroyed(store, v[i].tag.id, v[i].tag.fd_generation);
+			continue;
+		}
+		for (size_t k = 0; k < v[i].n_holds; k++)
+			if (restore_add(rs, t, v[i].holds[k].pid, v[i].holds[k].count) < 0)
+				log_warning("out of memory: a holder of %s is forgotten",
+				            v[i].tag.name);
+		kept += registry_settle(reg, t);
+	}
+	store_restored_free(v, n > 0 ? (size_t)n : 0);
+	restore_watch(rs);
+	restore_counts(rs, &procs, &holds);
+	if (n > 0)
+		log_notice("restored %zu tags from the service manager's store; %llu holds of %llu "
+		           "processes await re-claim",
+		           kept, (unsigned long long)holds, (unsigned long long)procs);
 }
 
 /* Many clients each hold a connection, so lift the soft descriptor limit to the hard one. */
@@ -288,7 +371,9 @@ static void signal_cb(uv_signal_t *h, int signum)
 int main(int argc, char **argv)
 {
 	struct options o = {.socket_mode = 0666};
-	struct registry *reg;
+	struct registry *reg = NULL;
+	struct store *store = NULL;
+	struct restore *rs = NULL;
 	struct server srv;
 	uv_signal_t sigterm, sigint;
 	int r, fd;
@@ -304,7 +389,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	fd = activated_socket();
+	struct passed passed;
+	r = take_passed(&passed);
+	if (r < 0) {
+		log_error("cannot take the descriptors systemd passed: %s", strerror(-r));
+		return 1;
+	}
+	fd = passed.listen_fd;
 	bool own_socket = fd == -ENOENT;
 	if (own_socket)
 		fd = listen_on(o.socket_path, o.socket_mode);
@@ -316,10 +407,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r = registry_create(&reg, &o.reg);
+	if (r == 0)
+		r = store_open(&store);
+	if (r == 0)
+		r = restore_create(&rs, uv_default_loop(), reg, store);
+	if (r == 0)
+		restore_tags(reg, store, rs, &passed);
+	passed_free(&passed);
 	if (r < 0 || (r = server_init(&srv, uv_default_loop(), reg, &o.srv, fd)) < 0) {
 		log_error("cannot start: %s", strerror(-r));
 		return 1;
 	}
+	srv.store = store;
+	srv.restore = rs;
+	server_compact_store(&srv);
 	uv_signal_init(uv_default_loop(), &sigterm);
 	uv_signal_start(&sigterm, signal_cb, SIGTERM);
 	uv_signal_init(uv_default_loop(), &sigint);
@@ -331,7 +432,12 @@ int main(int argc, char **argv)
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 
 	sd_notify(0, "STOPPING=1");
+	/* What the store holds now is what a restart brings back: nothing more is removed. */
+	store_free(store);
+	srv.store = NULL;
+	registry_set_store(reg, NULL, 0);
 	server_finish(&srv);
+	restore_destroy(rs);
 	registry_destroy(reg);
 	uv_close((uv_handle_t *)&sigterm, NULL);
 	uv_close((uv_handle_t *)&sigint, NULL);

@@ -108,15 +108,16 @@ static bool fits(uint64_t used, uint64_t more, uint64_t limit)
 	return used <= limit && more <= limit - used;
 }
 
-int quota_charge(struct quota *q, uid_t uid, uint64_t tags, uint64_t bytes)
+static int charge(struct quota *q, uid_t uid, uint64_t tags, uint64_t bytes, bool check)
 {
 	const struct registry_limits *lim = &q->limits;
 	struct quota_user *u = find_user(q, uid);
 	uint64_t user_tags = u ? u->tags : 0, user_bytes = u ? u->bytes : 0;
 
-	if (!fits(q->tags, tags, lim->max_tags) || !fits(q->bytes, bytes, lim->max_bytes) ||
-	    !fits(user_tags, tags, lim->max_tags_per_user) ||
-	    !fits(user_bytes, bytes, lim->max_bytes_per_user))
+	if (check &&
+	    (!fits(q->tags, tags, lim->max_tags) || !fits(q->bytes, bytes, lim->max_bytes) ||
+	     !fits(user_tags, tags, lim->max_tags_per_user) ||
+	     !fits(user_bytes, bytes, lim->max_bytes_per_user)))
 		return -EDQUOT;
 	if (!u) {
 		if (tags == 0)
@@ -131,6 +132,16 @@ int quota_charge(struct quota *q, uid_t uid, uint64_t tags, uint64_t bytes)
 	q->tags += tags;
 	q->bytes += bytes;
 	return 0;
+}
+
+int quota_charge(struct quota *q, uid_t uid, uint64_t tags, uint64_t bytes)
+{
+	return charge(q, uid, tags, bytes, true);
+}
+
+int quota_charge_restored(struct quota *q, uid_t uid, uint64_t bytes)
+{
+	return charge(q, uid, 1, bytes, false);
 }
 
 void quota_force(struct quota *q, uid_t uid, uint64_t bytes)

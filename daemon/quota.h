@@ -32,6 +32,10 @@ void quota_finish(struct quota *q);
  * -EDQUOT (a per-user or global limit) or -ENOMEM, and then charges nothing. */
 int quota_charge(struct quota *q, uid_t uid, uint64_t tags, uint64_t bytes);
 
+/* Charges uid for a tag of bytes bytes that a restarted daemon found in systemd's store,
+ * limits or not (they may have changed): the memory exists. Returns 0 or -ENOMEM. */
+int quota_charge_restored(struct quota *q, uid_t uid, uint64_t bytes);
+
 /* Charges uid for bytes it has already spent, limits or not (another holder grew a memfd
  * behind the daemon's back). uid must have a live tag. */
 void quota_force(struct quota *q, uid_t uid, uint64_t bytes);

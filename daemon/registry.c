@@ -83,6 +83,7 @@ int registry_create(struct registry **ret, const struct registry_limits *limits)
 		limits = &defaults;
 	}
 	quota_init(&reg->quota, limits);
+	reg->next_id = 1;
 	*ret = reg;
 	return 0;
 }
@@ -400,6 +401,45 @@ static void tag_free(struct tag *t, bool own_fd)
 	free(t);
 }
 
+static void list_add(struct registry *reg, struct tag *t)
+{
+	t->next = reg->all;
+	if (reg->all)
+		reg->all->prev = t;
+	reg->all = t;
+}
+
+void registry_tag_state(const struct tag *t, struct state_tag *ret)
+{
+	*ret = (struct state_tag){
+	        .id = t->id,
+	        .fd_generation = t->fd_generation,
+	        .name_len = t->name_len,
+	        .global = t->global,
+	        .ns_uid = t->ns_uid,
+	        .owner_uid = t->owner_uid,
+	        .owner_gid = t->owner_gid,
+	        .mode = t->mode,
+	        .kind = t->kind,
+	        .persistent = t->persistent,
+	        .fd_readonly = t->fd_readonly,
+	        .fd_writable = t->fd_writable,
+	        .unlinked = !t->linked,
+	};
+	memcpy(ret->name, t->name, t->name_len + 1);
+}
+
+/* Hands a new tag's descriptor to systemd's store, if there is one. */
+static void tag_store(struct registry *reg, struct tag *t)
+{
+	struct state_tag st;
+
+	if (!reg->store)
+		return;
+	registry_tag_state(t, &st);
+	store_tag_made(reg->store, &st, t->fd);
+}
+
 static int create_tag(struct registry *reg, const struct peer *peer, const struct name_key *key,
                       uint64_t hash, const struct registry_open_args *args, const struct stat *file,
                       struct registry_opened *ret)
@@ -432,11 +472,10 @@ static int create_tag(struct registry *reg, const struct peer *peer, const struc
 		return r;
 	}
 	t->holders = 1;
+	t->id = reg->next_id++;
 	table_insert(reg, t);
-	t->next = reg->all;
-	if (reg->all)
-		reg->all->prev = t;
-	reg->all = t;
+	list_add(reg, t);
+	tag_store(reg, t);
 	opened(t, r, true, args->writable, ret);
 	return 0;
 }
@@ -493,7 +532,14 @@ static void tag_destroy(struct registry *reg, struct tag *t)
 	if (t->next)
 		t->next->prev = t->prev;
 	quota_refund(&reg->quota, t->owner_uid, 1, tag_charge(t));
+	store_tag_destroyed(reg->store, t->id, t->fd_generation);
 	tag_free(t, true);
+}
+
+/* Whether anything keeps t alive: a holder, one from before a restart, or its name. */
+static bool tag_alive(const struct tag *t)
+{
+	return t->holders > 0 || t->pending > 0 || (t->persistent && t->linked);
 }
 
 void registry_release(struct registry *reg, struct tag *t)
@@ -501,7 +547,7 @@ void registry_release(struct registry *reg, struct tag *t)
 	if (!t || t->holders == 0)
 		return;
 	t->holders--;
-	if (t->holders == 0 && !(t->persistent && t->linked))
+	if (!tag_alive(t))
 		tag_destroy(reg, t);
 }
 
@@ -518,7 +564,8 @@ int registry_unlink(struct registry *reg, const struct peer *peer, const char *n
 	if (peer->uid != 0 && peer->uid != t->owner_uid)
 		return -EPERM;
 	table_remove(reg, t);
-	if (t->holders == 0)
+	store_tag_unlinked(reg->store, t->id);
+	if (!tag_alive(t))
 		tag_destroy(reg, t);
 	return 0;
 }
@@ -535,6 +582,138 @@ void registry_destroy(struct registry *reg)
 	free(reg->slots);
 	quota_finish(&reg->quota);
 	free(reg);
+}
+
+/* ---- across a restart -------------------------------------------------------------------- */
+
+void registry_set_store(struct registry *reg, struct store *store, uint64_t next_id)
+{
+	reg->store = store;
+	if (next_id > reg->next_id)
+		reg->next_id = next_id;
+}
+
+uint64_t registry_tag_id(const struct tag *t)
+{
+	return t->id;
+}
+
+int registry_tag_identity(const struct tag *t, uint64_t *ret_dev, uint64_t *ret_ino)
+{
+	struct stat st;
+
+	if (fstat(t->fd, &st) < 0)
+		return -errno;
+	*ret_dev = st.st_dev;
+	*ret_ino = st.st_ino;
+	return 0;
+}
+
+int registry_restore(struct registry *reg, const struct state_tag *st, int fd, struct tag **ret)
+{
+	struct name_key key = {.name = st->name,
+	                       .len = st->name_len,
+	                       .global = st->global,
+	                       .uid = st->global ? 0 : st->ns_uid};
+	struct stat file;
+	int r;
+
+	/* The store is the daemon's own, but a name that would be refused today is not let in. */
+	char full[REGISTRY_NAME_MAX + 8];
+	snprintf(full, sizeof(full), "%s%s", st->global ? "Global\\" : "", st->name);
+	struct name_key parsed;
+	if (st->name_len > REGISTRY_NAME_MAX || names_parse(full, key.uid, &parsed) < 0 ||
+	    parsed.len != key.len || parsed.global != key.global || st->mode > 0777 ||
+	    (st->kind != WIRE_KIND_ANONYMOUS && st->kind != WIRE_KIND_FILE)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (fstat(fd, &file) < 0 || !S_ISREG(file.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	uint64_t hash = names_hash(&reg->seed, &key);
+	bool linked = !st->unlinked;
+	if (linked && table_find(reg, &key, hash)) {
+		close(fd);
+		return -EEXIST;
+	}
+	r = linked ? table_reserve(reg) : 0;
+	struct tag *t = r == 0 ? calloc(1, sizeof(*t) + key.len + 1) : NULL;
+	uint64_t size = (uint64_t)file.st_size;
+	if (t)
+		r = quota_charge_restored(&reg->quota, st->owner_uid,
+		                          st->kind == WIRE_KIND_ANONYMOUS ? size : 0);
+	if (!t || r < 0) {
+		free(t);
+		close(fd);
+		return r < 0 ? r : -ENOMEM;
+	}
+	t->hash = hash;
+	t->id = st->id;
+	t->fd_generation = st->fd_generation;
+	t->size = size;
+	t->fd = fd;
+	t->ro_fd = -1;
+	t->ns_uid = key.uid;
+	t->global = key.global;
+	t->owner_uid = st->owner_uid;
+	t->owner_gid = st->owner_gid;
+	t->mode = (uint16_t)st->mode;
+	t->kind = (uint8_t)st->kind;
+	t->persistent = st->persistent;
+	t->fd_readonly = st->fd_readonly;
+	t->fd_writable = st->fd_writable;
+	t->name_len = (uint16_t)key.len;
+	memcpy(t->name, key.name, key.len);
+	if (linked)
+		table_insert(reg, t);
+	list_add(reg, t);
+	if (t->id >= reg->next_id)
+		reg->next_id = t->id + 1;
+	*ret = t;
+	return 0;
+}
+
+void registry_pend(struct tag *t, uint32_t n)
+{
+	t->pending += n;
+}
+
+void registry_unpend(struct registry *reg, struct tag *t, uint32_t n)
+{
+	t->pending -= n < t->pending ? n : t->pending;
+	if (!tag_alive(t))
+		tag_destroy(reg, t);
+}
+
+bool registry_settle(struct registry *reg, struct tag *t)
+{
+	if (tag_alive(t))
+		return true;
+	tag_destroy(reg, t);
+	return false;
+}
+
+int registry_hold(struct registry *reg, const struct peer *peer, struct tag *t, bool writable)
+{
+	(void)reg;
+	if (!may_open(t, peer, writable) || (writable && !t->fd_writable))
+		return -EACCES;
+	if (t->holders == UINT32_MAX)
+		return -EOVERFLOW;
+	t->holders++;
+	return 0;
+}
+
+void registry_snapshot(struct registry *reg, struct store *s)
+{
+	struct state_tag st;
+
+	for (struct tag *t = reg->all; t; t = t->next) {
+		registry_tag_state(t, &st);
+		store_snap_tag(s, &st);
+	}
 }
 
 /* ---- resizing ---------------------------------------------------------------------------- */
@@ -639,6 +818,8 @@ static int shrink_anonymous(struct registry *reg, struct tag *t, uint64_t size, 
 		close(t->ro_fd);
 	t->fd = fd;
 	t->ro_fd = -1; /* the next reader makes the new twin */
+	t->fd_generation++;
+	store_tag_replaced(reg->store, t->id, t->fd_generation, fd, t->fd_generation - 1);
 	quota_refund(&reg->quota, t->owner_uid, 0, t->size - size);
 	t->size = size;
 	*ret_fd = r;

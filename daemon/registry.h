@@ -148,4 +148,48 @@ void registry_stats(struct registry *reg, struct wire_stats *ret);
 /* The tag's current size in bytes. */
 uint64_t registry_tag_size(const struct tag *tag);
 
+/* ---- across a restart (store.c keeps the state, restore.c the holders that come back) ----
+ *
+ * Every tag has an id, unique in this registry and in the store. A tag restored from the
+ * store comes back without holders; what kept it alive before the restart is counted as
+ * pending (one per hold a process had), and it lives while holders + pending > 0 (or it is
+ * persistent and linked). Listing counts pending holds as holders. */
+
+struct store;
+struct state_tag;
+
+/* From now on, tags made, unlinked, replaced and destroyed are reported to store (NULL:
+ * none); new tags get ids from next_id on (or later). */
+void registry_set_store(struct registry *reg, struct store *store, uint64_t next_id);
+
+uint64_t registry_tag_id(const struct tag *tag);
+
+/* The device and inode of the tag's memory object, which a client holding it sees too. */
+int registry_tag_identity(const struct tag *tag, uint64_t *ret_dev, uint64_t *ret_ino);
+
+/* What the store records of tag. */
+void registry_tag_state(const struct tag *tag, struct state_tag *ret);
+
+/* Brings back a tag the store kept, with fd as its descriptor (always taken: kept, or closed
+ * on failure). It starts with no holders: the caller adds pending holds, then calls
+ * registry_settle. -EINVAL for a record or descriptor that is not a tag's (a bad name, mode or
+ * kind; not a regular file), -EEXIST if its name is taken, -ENOMEM. */
+int registry_restore(struct registry *reg, const struct state_tag *st, int fd, struct tag **ret);
+
+/* Destroys a restored tag that nothing keeps alive; returns whether it lives on. */
+bool registry_settle(struct registry *reg, struct tag *tag);
+
+/* Adds n pending holds; registry_unpend takes them away and destroys the tag if nothing
+ * keeps it alive any more. */
+void registry_pend(struct tag *tag, uint32_t n);
+void registry_unpend(struct registry *reg, struct tag *tag, uint32_t n);
+
+/* A hold without a descriptor, for a client that has the memory already (a re-claim after a
+ * restart): -EACCES if peer may not open the tag so (owner and mode, or writing a read-only
+ * file), -EOVERFLOW at UINT32_MAX holders. */
+int registry_hold(struct registry *reg, const struct peer *peer, struct tag *tag, bool writable);
+
+/* Writes every tag to the store's new log (store_snap_tag). */
+void registry_snapshot(struct registry *reg, struct store *store);
+
 #endif

@@ -20,15 +20,19 @@
 #include "names.h"
 #include "quota.h"
 #include "registry.h"
+#include "store.h"
 
 struct tag {
 	struct tag *prev, *next; /* the list of every live tag */
 	uint64_t hash;
+	uint64_t id;   /* the daemon's number for it, its name in systemd's fd store */
 	uint64_t size; /* the size last seen; an anonymous tag's creator is charged this much */
 	int fd;        /* the memfd or the file */
 	int ro_fd;     /* the read-only twin, or -1 until a reader needs it */
 	uint32_t holders;
-	uid_t ns_uid; /* the namespace's user; 0 for a global tag */
+	uint32_t pending;       /* holds from before a restart, not yet re-claimed (restore.c) */
+	uint32_t fd_generation; /* bumped when fd is replaced */
+	uid_t ns_uid;           /* the namespace's user; 0 for a global tag */
 	uid_t owner_uid;
 	gid_t owner_gid;
 	uint16_t mode;
@@ -48,6 +52,8 @@ struct registry {
 	struct tag **slots; /* cap slots (a power of two, or 0), count of them in use */
 	size_t cap, count;
 	struct tag *all;
+	struct store *store; /* systemd's fd store, or NULL */
+	uint64_t next_id;
 	bool no_noexec_seal; /* the kernel refused MFD_NOEXEC_SEAL once */
 };
 

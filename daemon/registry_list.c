@@ -102,7 +102,7 @@ static void list_fill(struct registry *reg, struct tag *t, struct wire_tag_info 
 	info->namespace_uid = t->ns_uid;
 	info->kind = (enum wire_kind)t->kind;
 	info->size = t->size;
-	info->holders = t->holders;
+	info->holders = t->holders + t->pending;
 	info->owner_uid = t->owner_uid;
 	info->owner_gid = t->owner_gid;
 	info->mode = t->mode;

@@ -6,12 +6,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
 #include "client.h"
 #include "log.h"
+#include "restore.h"
 #include "server.h"
+#include "store.h"
 
 /* How many connections one wakeup of the listening socket accepts. */
 #define ACCEPTS_PER_WAKEUP 64
@@ -87,9 +90,29 @@ static void notify_status(struct server *srv)
 	if (!srv->notify)
 		return;
 	registry_stats(srv->reg, &st);
-	sd_notifyf(0, "STATUS=%llu tags, %llu bytes, %llu clients, %llu holds",
+	uint64_t procs, pending;
+	restore_counts(srv->restore, &procs, &pending);
+	char more[96] = "";
+	if (pending)
+		snprintf(more, sizeof(more), ", %llu holds of %llu processes awaiting re-claim",
+		         (unsigned long long)pending, (unsigned long long)procs);
+	sd_notifyf(0, "STATUS=%llu tags, %llu bytes, %llu clients, %llu holds%s",
 	           (unsigned long long)st.tags, (unsigned long long)st.bytes,
-	           (unsigned long long)st.connections, (unsigned long long)st.handles);
+	           (unsigned long long)st.connections, (unsigned long long)st.handles, more);
+}
+
+void server_compact_store(struct server *srv)
+{
+	if (!srv->store || store_compact_begin(srv->store) < 0)
+		return;
+	registry_snapshot(srv->reg, srv->store);
+	for (struct client *c = srv->clients; c; c = c->next)
+		for (uint32_t i = 0; i < c->n_slots; i++)
+			if (c->slots[i].tag)
+				store_snap_hold(srv->store, registry_tag_id(c->slots[i].tag),
+				                c->peer.pid, 1);
+	restore_snapshot(srv->restore, srv->store);
+	store_compact_end(srv->store);
 }
 
 static void watchdog_cb(uv_timer_t *t)
@@ -104,6 +127,9 @@ static void sweep_cb(uv_timer_t *t)
 	uint64_t now = uv_now(srv->loop), limit = srv->limits.throttle_seconds * 1000ull;
 
 	notify_status(srv);
+	restore_sweep(srv->restore);
+	if (store_wants_compaction(srv->store))
+		server_compact_store(srv);
 
 	if (srv->accept_paused) {
 		srv->accept_paused = false;

@@ -4,8 +4,9 @@
  * SEQPACKET streams), accepts connections (SOCK_NONBLOCK | SOCK_CLOEXEC) up to a limit,
  * and keeps a reserve descriptor so that at the descriptor limit it can still accept and
  * immediately close a connection instead of spinning on EMFILE. A one-second sweep timer
- * disconnects clients that have been throttled (not reading their replies) for too long and,
- * under systemd, reports STATUS=; a watchdog timer sends WATCHDOG=1 when WatchdogSec= asks.
+ * disconnects clients that have been throttled (not reading their replies) for too long,
+ * compacts the fd store's state log when it has grown, and, under systemd, reports STATUS=;
+ * a watchdog timer sends WATCHDOG=1 when WatchdogSec= asks.
  *
  * Not here: what happens on a connection (client.c), requests (handlers.c), tags
  * (registry.c), start-up and signals (main.c).
@@ -21,6 +22,8 @@
 #include "wire.h"
 
 struct client;
+struct restore;
+struct store;
 
 struct server_limits {
 	unsigned int max_connections;
@@ -45,13 +48,19 @@ struct server {
 	bool accept_paused;     /* out of descriptors, reserve included: the sweep resumes */
 	struct client *clients; /* a doubly linked list through client->next/prev */
 	struct wire_stats stats;
-	uint64_t dropped; /* connections refused or cut */
+	uint64_t dropped;        /* connections refused or cut */
+	struct store *store;     /* systemd's fd store (store.h), or NULL */
+	struct restore *restore; /* holds from before a restart (restore.h), or NULL */
 };
 
 /* Starts serving listen_fd (a listening SOCK_SEQPACKET socket, taken over) on loop.
  * Returns 0 or a negative errno. */
 int server_init(struct server *srv, uv_loop_t *loop, struct registry *reg,
                 const struct server_limits *limits, int listen_fd);
+
+/* Writes the store's state log afresh (store.h): every tag, every connection's holds, every
+ * pending hold. The sweep calls it when the log has grown; main.c once at start. */
+void server_compact_store(struct server *srv);
 
 /* Disconnects every client, stops watching the socket and closes it. The loop must run
  * once more afterwards so that libuv can finish closing its handles. */

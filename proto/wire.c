@@ -211,7 +211,35 @@ union request_op {
 	Mmapd__ListRequest list;
 	Mmapd__StatRequest stat;
 	Mmapd__PingRequest ping;
+	Mmapd__ResumeRequest resume;
 };
+
+/* The holds of a resume request, packed from the caller's array. */
+struct resume_holds {
+	Mmapd__ResumeHold holds[WIRE_RESUME_MAX];
+	Mmapd__ResumeHold *ptrs[WIRE_RESUME_MAX];
+};
+
+static int encode_resume(const struct wire_request *req, Mmapd__Request *msg,
+                         Mmapd__ResumeRequest *m, struct resume_holds *h)
+{
+	if (req->n_holds > WIRE_RESUME_MAX || (req->n_holds && !req->holds))
+		return -EINVAL;
+	mmapd__resume_request__init(m);
+	for (size_t i = 0; i < req->n_holds; i++) {
+		mmapd__resume_hold__init(&h->holds[i]);
+		h->holds[i].device = req->holds[i].dev;
+		h->holds[i].inode = req->holds[i].ino;
+		h->holds[i].writable = req->holds[i].writable;
+		h->ptrs[i] = &h->holds[i];
+	}
+	m->n_holds = req->n_holds;
+	m->holds = h->ptrs;
+	m->last = req->last;
+	msg->op_case = MMAPD__REQUEST__OP_RESUME;
+	msg->resume = m;
+	return 0;
+}
 
 static int encode_open(const struct wire_request *req, Mmapd__Request *msg, Mmapd__OpenRequest *m)
 {
@@ -257,9 +285,11 @@ static int encode_list_request(const struct wire_request *req, Mmapd__Request *m
 
 /* Sets msg's operation from req, building it in op. */
 static int encode_request_op(const struct wire_request *req, Mmapd__Request *msg,
-                             union request_op *op)
+                             union request_op *op, struct resume_holds *holds)
 {
 	switch (req->op) {
+	case WIRE_RESUME:
+		return encode_resume(req, msg, &op->resume, holds);
 	case WIRE_OPEN:
 		return encode_open(req, msg, &op->open);
 	case WIRE_CLOSE:
@@ -300,14 +330,19 @@ int wire_encode_request(const struct wire_request *req, uint8_t *buf, size_t cap
 {
 	Mmapd__Request msg = MMAPD__REQUEST__INIT;
 	union request_op op;
+	struct resume_holds *holds = NULL;
 	int r;
 
+	/* Only a resume needs the room for its holds, and it is rare: off the stack. */
+	if (req->op == WIRE_RESUME && !(holds = malloc(sizeof(*holds))))
+		return -ENOMEM;
 	msg.version = req->version;
 	msg.id = req->id;
-	r = encode_request_op(req, &msg, &op);
-	if (r < 0)
-		return r;
-	return pack(&msg.base, buf, cap);
+	r = encode_request_op(req, &msg, &op, holds);
+	if (r == 0)
+		r = pack(&msg.base, buf, cap);
+	free(holds);
+	return r;
 }
 
 static int decode_open(const Mmapd__OpenRequest *m, struct wire_request *req)
@@ -323,9 +358,31 @@ static int decode_open(const Mmapd__OpenRequest *m, struct wire_request *req)
 	return copy_string(req->name, m->name, WIRE_NAME_MAX);
 }
 
+static int decode_resume(const Mmapd__ResumeRequest *m, struct wire_request *req)
+{
+	req->op = WIRE_RESUME;
+	req->last = m->last;
+	if (m->n_holds > WIRE_RESUME_MAX)
+		return -EBADMSG;
+	if (m->n_holds == 0)
+		return 0;
+	req->holds = calloc(m->n_holds, sizeof(*req->holds));
+	if (!req->holds)
+		return -ENOMEM;
+	req->n_holds = m->n_holds;
+	for (size_t i = 0; i < m->n_holds; i++) {
+		req->holds[i].dev = m->holds[i]->device;
+		req->holds[i].ino = m->holds[i]->inode;
+		req->holds[i].writable = m->holds[i]->writable;
+	}
+	return 0;
+}
+
 static int decode_request_op(const Mmapd__Request *msg, struct wire_request *req)
 {
 	switch (msg->op_case) {
+	case MMAPD__REQUEST__OP_RESUME:
+		return decode_resume(msg->resume, req);
 	case MMAPD__REQUEST__OP_OPEN:
 		return decode_open(msg->open, req);
 	case MMAPD__REQUEST__OP_CLOSE:
@@ -379,7 +436,9 @@ int wire_decode_request(const uint8_t *buf, size_t len, struct wire_request *ret
 	protobuf_c_message_free_unpacked(m, &u.allocator);
 	if (r == 0)
 		*ret = req;
-	else if (r == -EPROTONOSUPPORT)
+	else
+		wire_request_finish(&req);
+	if (r == -EPROTONOSUPPORT)
 		ret->id = req.id;
 	return r;
 }
@@ -395,6 +454,7 @@ struct reply_result {
 	Mmapd__ListReply list;
 	Mmapd__StatReply stat;
 	Mmapd__PingReply ping;
+	Mmapd__ResumeReply resume;
 	Mmapd__TagInfo tags[WIRE_LIST_MAX];
 	Mmapd__TagInfo *tag_ptrs[WIRE_LIST_MAX];
 };
@@ -516,6 +576,15 @@ static int encode_result(const struct wire_reply *rep, Mmapd__Reply *msg, struct
 		msg->result_case = MMAPD__REPLY__RESULT_PING;
 		msg->ping = &res->ping;
 		return 0;
+	case WIRE_RESUME:
+		if (rep->n_handles > WIRE_RESUME_MAX || (rep->n_handles && !rep->handles))
+			return -EINVAL;
+		mmapd__resume_reply__init(&res->resume);
+		res->resume.n_handles = rep->n_handles;
+		res->resume.handles = rep->handles;
+		msg->result_case = MMAPD__REPLY__RESULT_RESUME;
+		msg->resume = &res->resume;
+		return 0;
 	case WIRE_NONE:
 		break;
 	}
@@ -613,6 +682,21 @@ static void decode_stat_reply(const Mmapd__StatReply *m, struct wire_reply *rep)
 	rep->stats.handles = m->handles;
 }
 
+static int decode_resume_reply(const Mmapd__ResumeReply *m, struct wire_reply *rep)
+{
+	rep->op = WIRE_RESUME;
+	if (m->n_handles > WIRE_RESUME_MAX)
+		return -EBADMSG;
+	if (m->n_handles == 0)
+		return 0;
+	rep->handles = malloc(m->n_handles * sizeof(*rep->handles));
+	if (!rep->handles)
+		return -ENOMEM;
+	memcpy(rep->handles, m->handles, m->n_handles * sizeof(*rep->handles));
+	rep->n_handles = m->n_handles;
+	return 0;
+}
+
 static int decode_result(const Mmapd__Reply *msg, struct wire_reply *rep)
 {
 	switch (msg->result_case) {
@@ -640,6 +724,8 @@ static int decode_result(const Mmapd__Reply *msg, struct wire_reply *rep)
 		rep->op = WIRE_PING;
 		rep->version = msg->ping->version;
 		return 0;
+	case MMAPD__REPLY__RESULT_RESUME:
+		return decode_resume_reply(msg->resume, rep);
 	default:
 		return -EBADMSG;
 	}
@@ -675,6 +761,18 @@ void wire_reply_finish(struct wire_reply *rep)
 	free(rep->tags);
 	rep->tags = NULL;
 	rep->n_tags = 0;
+	free(rep->handles);
+	rep->handles = NULL;
+	rep->n_handles = 0;
+}
+
+void wire_request_finish(struct wire_request *req)
+{
+	if (!req)
+		return;
+	free(req->holds);
+	req->holds = NULL;
+	req->n_holds = 0;
 }
 
 const char *wire_op_name(enum wire_op op)
@@ -696,6 +794,8 @@ const char *wire_op_name(enum wire_op op)
 		return "stat";
 	case WIRE_PING:
 		return "ping";
+	case WIRE_RESUME:
+		return "resume";
 	}
 	return "unknown";
 }

@@ -2,11 +2,12 @@
  *
  * proto/mmapd.proto defines the messages; protobuf-c compiles it into build/ at build time,
  * and wire.c is the only file that includes the generated code. Everything else (the daemon,
- * libmmapc, mmapctl) sees these structs, which own no heap memory except a list reply's
- * tags array (wire_reply_finish frees it).
+ * libmmapc, mmapctl) sees these structs, which own no heap memory except the arrays of a
+ * list reply and of a resume request and reply (wire_reply_finish, wire_request_finish).
  *
  * Decoding is strict: a packet that is not a well-formed message, that names no operation,
- * whose strings hold a NUL or exceed their bound, or whose version is not WIRE_VERSION is
+ * whose strings hold a NUL or exceed their bound, whose arrays are too long, or whose version
+ * is not WIRE_VERSION is
  * refused with a negative errno, never half-accepted. A version mismatch is reported
  * separately (-EPROTONOSUPPORT) so that the daemon can answer it with an error the peer
  * understands.
@@ -49,6 +50,15 @@ enum wire_op {
 	WIRE_LIST,
 	WIRE_STAT,
 	WIRE_PING,
+	WIRE_RESUME,
+};
+
+/* Most holds one resume request names (each encodes to at most 26 bytes). */
+#define WIRE_RESUME_MAX 256
+
+struct wire_resume_hold {
+	uint64_t dev, ino; /* the memory object, as fstat shows it to the holder */
+	bool writable;
 };
 
 enum wire_kind {
@@ -76,6 +86,11 @@ struct wire_request {
 	bool quiet;
 	/* WIRE_RESIZE */
 	uint64_t size;
+	/* WIRE_RESUME: n_holds of them (at most WIRE_RESUME_MAX); the encoder reads the
+	 * caller's array, the decoder allocates one (wire_request_finish frees it). */
+	struct wire_resume_hold *holds;
+	size_t n_holds;
+	bool last;
 };
 
 struct wire_tag_info {
@@ -119,12 +134,16 @@ struct wire_reply {
 	struct wire_stats stats;
 	/* WIRE_PING */
 	uint32_t version;
+	/* WIRE_RESUME: one handle per hold asked, 0 where none (decode allocates them) */
+	uint64_t *handles;
+	size_t n_handles;
 };
 
 /* Encode into buf (cap bytes). Returns the packet's length (>= 1, never more than
  * WIRE_PACKET_MAX), or -EMSGSIZE if it does not fit in cap, or -EINVAL for a struct no
  * message can represent (an unknown op; an open's or unlink's name over WIRE_NAME_MAX, a
- * list cursor over WIRE_CURSOR_MAX; more than WIRE_LIST_MAX tags; an unknown kind).
+ * list cursor over WIRE_CURSOR_MAX; more than WIRE_LIST_MAX tags or WIRE_RESUME_MAX holds
+ * or handles; an unknown kind).
  * The caller sets req->version (WIRE_VERSION). A reply with error != 0 is encoded as an
  * error whatever its op says. */
 int wire_encode_request(const struct wire_request *req, uint8_t *buf, size_t cap);
@@ -132,14 +151,17 @@ int wire_encode_reply(const struct wire_reply *rep, uint8_t *buf, size_t cap);
 
 /* Decode a packet. On success fills *ret (zeroing what the packet does not set) and returns
  * 0; on failure returns -EBADMSG (not a valid message, no operation, a string with a NUL or
- * over its bound, too many tags) or, for a request, -EPROTONOSUPPORT (valid, but another
- * version; ret->id is then set, so the error reply can echo it). -ENOMEM if allocation
- * fails. A decoded reply must be released with wire_reply_finish. */
+ * over its bound, too many tags or holds) or, for a request, -EPROTONOSUPPORT (valid, but
+ * another version; ret->id is then set, so the error reply can echo it). -ENOMEM if
+ * allocation fails. A decoded reply must be released with wire_reply_finish, a decoded
+ * request with wire_request_finish. */
 int wire_decode_request(const uint8_t *buf, size_t len, struct wire_request *ret);
 int wire_decode_reply(const uint8_t *buf, size_t len, struct wire_reply *ret);
 
-/* Frees what wire_decode_reply allocated (the tags array) and zeroes those fields. */
+/* Free what decoding allocated (a list's tags, a resume's holds or handles) and zero those
+ * fields. Safe on a struct decoding did not fill. */
 void wire_reply_finish(struct wire_reply *rep);
+void wire_request_finish(struct wire_request *req);
 
 /* The name of an op, for logs. */
 const char *wire_op_name(enum wire_op op);

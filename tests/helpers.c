@@ -143,7 +143,7 @@ static size_t wrapper_words(char *buf, size_t cap, const char **argv, size_t max
 	return n;
 }
 
-static void spawn(struct test_daemon *d, const char *const *args)
+static void spawn(struct test_daemon *d, const char *const *args, void (*child)(void *), void *arg)
 {
 	const char *bin = getenv("MMAPD_BIN") ? getenv("MMAPD_BIN") : "build/mmapd";
 	const char *log = getenv("MMAPD_TEST_LOG") ? getenv("MMAPD_TEST_LOG") : "error";
@@ -174,6 +174,8 @@ static void spawn(struct test_daemon *d, const char *const *args)
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
+		if (child)
+			child(arg);
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -205,12 +207,18 @@ void daemon_start_limited(struct test_daemon *d, const char *const *args, int no
 	chmod(d->dir, 0755);
 	snprintf(d->socket, sizeof(d->socket), "%s/mmapd.sock", d->dir);
 	setenv("MMAPD_SOCKET", d->socket, 1);
-	spawn(d, args);
+	spawn(d, args, NULL, NULL);
 }
 
 void daemon_restart(struct test_daemon *d, const char *const *args)
 {
-	spawn(d, args);
+	spawn(d, args, NULL, NULL);
+}
+
+void daemon_restart_with(struct test_daemon *d, const char *const *args, void (*child)(void *),
+                         void *arg)
+{
+	spawn(d, args, child, arg);
 }
 
 void daemon_kill(struct test_daemon *d)

@@ -33,6 +33,7 @@ Suite *registry_list_suite(void);
 Suite *mmapctl_suite(void);
 Suite *daemon_holds_suite(void);
 Suite *tag_options_suite(void);
+Suite *fdstore_suite(void);
 
 /* A test case with the descriptor-leak fixture and a timeout suited to this machine. */
 TCase *tcase_new(const char *name);
@@ -83,6 +84,11 @@ void daemon_kill(struct test_daemon *d);
 
 /* Starts a new daemon on the same socket as d (after daemon_kill). */
 void daemon_restart(struct test_daemon *d, const char *const *args);
+
+/* daemon_restart, with child(arg) run in the new daemon's process just before it execs (to
+ * pass descriptors and set the environment, as a service manager would). */
+void daemon_restart_with(struct test_daemon *d, const char *const *args, void (*child)(void *),
+                         void *arg);
 
 /* How many descriptors the daemon has open, once the count has settled (a connection just
  * closed is reaped by the daemon's loop a moment later). */

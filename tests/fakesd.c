@@ -115,13 +115,16 @@ static void handle(struct fakesd *f, const char *msg, const int *fds, size_t n_f
 
 void fakesd_pump(struct fakesd *f, int quiet_ms)
 {
+	/* The thread reads and handles a message under the lock, so nothing sent before is
+	 * left unhandled once the socket is seen empty with the lock held. */
 	for (;;) {
-		pthread_mutex_lock(&f->lock);
-		long long idle = now_ms() - f->last_ms;
-		pthread_mutex_unlock(&f->lock);
-		if (idle >= quiet_ms)
-			return;
 		usleep(5000);
+		pthread_mutex_lock(&f->lock);
+		struct pollfd p = {.fd = f->sock, .events = POLLIN};
+		bool quiet = poll(&p, 1, 0) == 0 && now_ms() - f->last_ms >= quiet_ms;
+		pthread_mutex_unlock(&f->lock);
+		if (quiet)
+			return;
 	}
 }
 
@@ -146,9 +149,12 @@ static void *serve(void *arg)
 		                     .msg_iovlen = 1,
 		                     .msg_control = control.b,
 		                     .msg_controllen = sizeof(control.b)};
+		pthread_mutex_lock(&f->lock);
 		ssize_t n = recvmsg(f->sock, &msg, MSG_CMSG_CLOEXEC);
-		if (n < 0)
+		if (n < 0) {
+			pthread_mutex_unlock(&f->lock);
 			continue;
+		}
 		buf[n] = '\0';
 		int fds[16];
 		size_t n_fds = 0;
@@ -158,7 +164,6 @@ static void *serve(void *arg)
 				memcpy(fds + n_fds, CMSG_DATA(c), k * sizeof(int));
 				n_fds += k;
 			}
-		pthread_mutex_lock(&f->lock);
 		handle(f, buf, fds, n_fds);
 		f->last_ms = now_ms();
 		pthread_mutex_unlock(&f->lock);

@@ -365,7 +365,12 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 		r = -ECONNRESET;
 	if (r == 0 && ret_generation)
 		*ret_generation = c->generation;
+	bool connected = c->fd >= 0;
 	pthread_mutex_unlock(&c->lock);
+	/* A call that found the loss and connected anew re-claims at once, after its own work;
+	 * one that left no connection leaves it to the next call. */
+	if (connected)
+		maybe_resume(c);
 	return r;
 }
 

@@ -7,7 +7,9 @@
 #   make bench           the benchmarks
 #   make valgrind        the suites under valgrind memcheck
 #   make SANITIZE=address,undefined check    the suites under ASan and UBSan
-#   make install / uninstall    honour PREFIX, DESTDIR, LIBDIR, SYSTEMDUNITDIR
+#   make install / uninstall    honour PREFIX, DESTDIR, LIBDIR, SYSTEMDUNITDIR, PYTHONDIR
+#   make python / check-python  the Python module mmapc and its tests (python/python.mk)
+#   make systemd-check   mmapd under a real systemd in a container (part of check as root)
 #   make format / format-check  clang-format over the tree
 #   make deps            install the Debian packages the build needs (as root)
 #   V=1 shows the commands; WERROR=0 lets warnings pass.
@@ -133,8 +135,11 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
+# ---- the Python binding (module mmapc): python/python.mk ---------------------------------
+include python/python.mk
+
 ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_A) $(MMAPD) \
-	$(MMAPCTL) $(DEMO_BINS)
+	$(MMAPCTL) $(DEMO_BINS) $(PY_MODULE)
 
 .PHONY: all check run demo bench valgrind install uninstall clean format format-check deps \
 	systemd-check \
@@ -191,10 +196,19 @@ $(B)/examples/%: $(B)/examples/%.o $(LIB_A)
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LIB_LIBS)
 
 # The integration suites start $(MMAPD) from the build tree; MMAPD_BIN tells them where.
+# Then the Python binding's tests, the install test, and mmapd under a real systemd in a
+# container (tests/systemd/run: root only; about 75 s the first time, which builds the
+# container's root, 25 s after; SYSTEMD_CHECK=0 skips it).
+SYSTEMD_CHECK ?= 1
 build-check: $(TEST_BIN) $(ALL_TARGETS)
 	$(Q)MMAPD_BIN=$(abspath $(MMAPD)) MMAPCTL_BIN=$(abspath $(MMAPCTL)) $(TEST_BIN)
+	$(Q)$(MAKE) --no-print-directory check-python
 	$(Q)if [ -z "$(SANITIZE)" ]; then tests/install-test $(B); \
 	else echo "install: skipped under SANITIZE (a sanitized library needs its runtime first)"; fi
+	$(Q)if [ -n "$(SANITIZE)" ] || [ "$(SYSTEMD_CHECK)" = 0 ]; then \
+		echo "systemd: skipped (SANITIZE or SYSTEMD_CHECK=0)"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "systemd: skipped (needs root)"; \
+	else tests/systemd/run $(B); fi
 
 # The suites in one process under memcheck, for memory errors, and every mmapd they start
 # under memcheck with leak checking (its exit status, which the tests assert, carries the
@@ -251,6 +265,7 @@ install: all
 		install -d $(DESTDIR)$(MANDIR)/man$$section; \
 		install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$$section/; \
 	done
+	$(Q)$(MAKE) --no-print-directory install-python
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libmmapc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmmapc.so.$(SONAME_MAJOR) \
@@ -261,9 +276,11 @@ uninstall:
 	for page in $(MAN_PAGES); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page##*/}; \
 	done
+	$(Q)$(MAKE) --no-print-directory uninstall-python
 
 FORMAT_FILES = $(wildcard include/*.h client/*.c client/*.h daemon/*.c daemon/*.h proto/*.c \
-	proto/*.h tools/*.c tests/*.c tests/*.h bench/*.c bench/*.h examples/*.c)
+	proto/*.h tools/*.c tests/*.c tests/*.h tests/systemd/*.c bench/*.c bench/*.h examples/*.c \
+	python/*.c python/*.h)
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -325,7 +325,8 @@ static int log_of(const struct state_record *recs, size_t n, const void *extra, 
 		ck_assert_int_gt(k, 0);
 		off += (size_t)k;
 	}
-	memcpy(buf + off, extra, n_extra);
+	if (n_extra)
+		memcpy(buf + off, extra, n_extra);
 	return memfd_with(buf, off + n_extra);
 }
 

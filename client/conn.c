@@ -158,7 +158,7 @@ static void maybe_resume(struct conn *c)
 	int r = resume_fn(c);
 	resuming = false;
 	if (r == -ECONNRESET || r == -ECONNREFUSED || r == -ENOENT || r == -ETIMEDOUT ||
-	    r == -EAGAIN || r == -ENOMEM)
+	    r == -EAGAIN || r == -ENOMEM || r == -ESTALE)
 		atomic_store(&c->resume_due, true);
 }
 
@@ -356,21 +356,20 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 			break;
 		lost(c);
 		/* A request the daemon never received (it went away before we sent) is safe to
-		 * send again on a new connection; one it may have acted on is not. */
+		 * send again on a new connection; one it may have acted on is not. Before it
+		 * goes, the holds are re-claimed there, so that it sees them. */
 		if (attempt > 0 || generation || (r != -EPIPE && r != -ENOTCONN))
 			break;
+		pthread_mutex_unlock(&c->lock);
+		maybe_resume(c);
+		pthread_mutex_lock(&c->lock);
 	}
 	/* However the daemon went away, the caller hears that it did. */
 	if (r == -EPIPE || r == -ENOTCONN)
 		r = -ECONNRESET;
 	if (r == 0 && ret_generation)
 		*ret_generation = c->generation;
-	bool connected = c->fd >= 0;
 	pthread_mutex_unlock(&c->lock);
-	/* A call that found the loss and connected anew re-claims at once, after its own work;
-	 * one that left no connection leaves it to the next call. */
-	if (connected)
-		maybe_resume(c);
 	return r;
 }
 
@@ -390,9 +389,8 @@ int conn_send(struct conn *c, uint64_t generation, struct wire_request *req)
 			lost(c);
 	}
 	pthread_mutex_unlock(&c->lock);
-	/* A close that found the daemon gone tells the new one, through the re-claim, that
-	 * this hold is no more. */
-	maybe_resume(c);
+	/* A close that found the daemon gone never waits: the re-claim at the next call tells
+	 * the new daemon that this hold is no more. */
 	return r < 0 ? r : 0;
 }
 

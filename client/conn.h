@@ -63,9 +63,10 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 int conn_send(struct conn *c, uint64_t generation, struct wire_request *req);
 
 /* Registers the re-claim run after this process lost a connection to the daemon (it went
- * away, or cut the connection). It runs once, with no lock held: after the call that found
- * the loss if that call connected anew (else before the next call), and after a conn_send
- * that found the loss (a close must reach the daemon one way or the other). fn speaks to the daemon
+ * away, or cut the connection). It runs once, with no lock held: in the call that found
+ * the loss, before that call's request is sent again on a new connection (so the request
+ * sees the holds), else before the next conn_call. conn_send never runs it: a close never
+ * waits. fn speaks to the daemon
  * with conn_call (which connects anew) and returns 0 or the call's failure; a failure to
  * reach the daemon keeps the re-claim due for the next call. */
 void conn_on_reconnect(int (*fn)(struct conn *c));

@@ -36,7 +36,8 @@ struct conn;
 /* A process's hold on a tag: one handle in the daemon, shared by every map of the tag that
  * this process opened through the same connection (tag.c). */
 struct map_tag {
-	struct map_tag *next; /* in tag.c's table of holds */
+	struct map_tag *next;                /* in tag.c's table of holds, while listed */
+	struct map_tag *all_prev, *all_next; /* every hold, listed or not (for re-claims) */
 	struct conn *conn;
 	uint64_t handle;
 	uint64_t generation; /* the connection generation the handle belongs to */
@@ -45,6 +46,10 @@ struct map_tag {
 	unsigned int refs;   /* maps using the hold */
 	bool writable;       /* the hold allows writing */
 	bool listed;         /* in the table (so it may serve other opens) */
+	bool anonymous;      /* a memfd the daemon made (not a file) */
+	bool unlinked;       /* this process unlinked its name: never published again */
+	bool persistent;     /* the tag's, as the daemon said at open */
+	uint32_t mode;       /* the tag's permission bits, likewise */
 	char name[];         /* the tag's name, "Local\\" left out */
 };
 

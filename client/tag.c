@@ -45,6 +45,30 @@ static pthread_mutex_t holds_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct map_tag **buckets;
 static size_t n_buckets, n_holds;
+/* Every hold, listed in the table or not (mid-shrink, unlinked): what a re-claim names. */
+static struct map_tag *all_holds;
+static size_t n_all;
+
+static void all_add(struct map_tag *t)
+{
+	t->all_prev = NULL;
+	t->all_next = all_holds;
+	if (all_holds)
+		all_holds->all_prev = t;
+	all_holds = t;
+	n_all++;
+}
+
+static void all_remove(struct map_tag *t)
+{
+	if (t->all_prev)
+		t->all_prev->all_next = t->all_next;
+	else
+		all_holds = t->all_next;
+	if (t->all_next)
+		t->all_next->all_prev = t->all_prev;
+	n_all--;
+}
 
 /* fork: the table must not be mid-change in the child. These handlers are registered after
  * conn.c's (conn_get comes first), so prepare takes holds_lock before the connection locks,
@@ -241,6 +265,9 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 	}
 	t->handle = rep.handle;
 	t->writable = rep.writable;
+	t->anonymous = rep.kind == WIRE_KIND_ANONYMOUS;
+	t->mode = rep.mode;
+	t->persistent = rep.persistent;
 	t->fd = fd;
 	/* O_EXCL's rule, decided by the one who asked: the hold just made is given back. */
 	r = excl && !rep.created ? -EEXIST : view_length(rep.size, offset, length);
@@ -250,6 +277,7 @@ int tag_open(const struct mmapc_options *opts, int fileno, int64_t *length, int6
 	}
 	pthread_mutex_lock(&holds_lock);
 	table_insert(t);
+	all_add(t);
 	pthread_mutex_unlock(&holds_lock);
 	*ret_created = rep.created;
 	*ret_tag = t;
@@ -264,8 +292,11 @@ void tag_close(struct map_tag *t)
 		return;
 	pthread_mutex_lock(&holds_lock);
 	bool last = --t->refs == 0;
-	if (last)
+	if (last) {
 		table_remove(t);
+		if (t->all_prev || all_holds == t)
+			all_remove(t);
+	}
 	pthread_mutex_unlock(&holds_lock);
 	if (!last)
 		return;
@@ -280,6 +311,13 @@ void tag_close(struct map_tag *t)
 	free(t);
 }
 
+static bool same_object(int a, int b)
+{
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 /* ---- after a lost connection -------------------------------------------------------------- */
 
 /* The holds of this process's on c that the connection now live did not issue, referenced,
@@ -290,27 +328,83 @@ static int collect_stale(struct conn *c, struct map_tag ***ret, size_t *ret_n)
 	size_t n = 0;
 
 	pthread_mutex_lock(&holds_lock);
-	struct map_tag **v = malloc((n_holds ? n_holds : 1) * sizeof(*v));
-	for (size_t i = 0; v && i < n_buckets; i++)
-		for (struct map_tag *t = buckets[i]; t; t = t->next)
-			if (t->conn == c && t->pid == pid && t->handle &&
-			    !conn_current(c, t->generation)) {
-				t->refs++;
-				v[n++] = t;
-			}
+	struct map_tag **v = malloc((n_all ? n_all : 1) * sizeof(*v));
+	for (struct map_tag *t = v ? all_holds : NULL; t; t = t->all_next)
+		if (t->conn == c && t->pid == pid && t->handle && !conn_current(c, t->generation)) {
+			t->refs++;
+			v[n++] = t;
+		}
 	pthread_mutex_unlock(&holds_lock);
 	*ret = v;
 	*ret_n = n;
 	return v ? 0 : -ENOMEM;
 }
 
-/* One Resume request for holds[0..n); adopts the handles that come back. */
-static int resume_batch(struct conn *c, struct map_tag **holds, size_t n, bool last)
+/* Gives t the handle the daemon just issued under generation, unless another thread
+ * re-claimed it meanwhile (then the new handle goes back: one is enough). */
+static void adopt_handle(struct conn *c, struct map_tag *t, uint64_t handle, uint64_t generation)
+{
+	pthread_mutex_lock(&holds_lock);
+	bool adopt = !conn_current(c, t->generation);
+	if (adopt) {
+		t->handle = handle;
+		t->generation = generation;
+		t->pid = conn_self();
+	}
+	pthread_mutex_unlock(&holds_lock);
+	if (!adopt) {
+		struct wire_request close_req = {.op = WIRE_CLOSE, .handle = handle, .quiet = true};
+		conn_send(c, generation, &close_req);
+	}
+}
+
+/* A handle the daemon issued for t's name with descriptor fd (taken here): t's if fd is the
+ * memory t has, else given back (the name leads to other memory: -ESTALE). */
+static int adopt_if_same(struct conn *c, struct map_tag *t, int fd, uint64_t handle,
+                         uint64_t generation)
+{
+	bool same = same_object(fd, t->fd);
+	close(fd);
+	if (!same) {
+		struct wire_request close_req = {.op = WIRE_CLOSE, .handle = handle, .quiet = true};
+		conn_send(c, generation, &close_req);
+		return -ESTALE;
+	}
+	adopt_handle(c, t, handle, generation);
+	return 0;
+}
+
+/* Publishes t's memory under its name again (a daemon restarted without systemd's store
+ * knows nothing of it): the first publisher makes the tag anew from its memfd, later ones
+ * with the same memory just hold it, and one with other memory is refused (-EEXIST). */
+static int publish(struct conn *c, struct map_tag *t, uint64_t on_generation)
+{
+	struct wire_request req = {.op = WIRE_OPEN,
+	                           .writable = true,
+	                           .with_file = true,
+	                           .publish = true,
+	                           .mode = t->mode,
+	                           .persistent = t->persistent};
+	struct wire_reply rep;
+	uint64_t generation;
+	int fd;
+
+	strcpy(req.name, t->name);
+	int r = conn_call(c, on_generation, &req, t->fd, &rep, &fd, &generation);
+	return r < 0 ? r : adopt_if_same(c, t, fd, rep.handle, generation);
+}
+
+/* One Resume request for holds[0..n); adopts the handles that come back and publishes what
+ * the daemon did not know (only an anonymous tag held for writing can be: its memfd). Every
+ * batch goes on the connection the first one went on (*generation, 0 before the first): a
+ * daemon that restarted between two batches must hear the whole list, so the re-claim
+ * fails with -ESTALE and is done again from the start. */
+static int resume_batch(struct conn *c, struct map_tag **holds, size_t n, bool last,
+                        uint64_t *generation)
 {
 	struct wire_resume_hold asked[WIRE_RESUME_MAX];
 	struct wire_request req = {.op = WIRE_RESUME, .holds = asked, .last = last};
 	struct wire_reply rep;
-	uint64_t generation;
 	struct stat st;
 	int fd;
 
@@ -321,26 +415,15 @@ static int resume_batch(struct conn *c, struct map_tag **holds, size_t n, bool l
 		asked[req.n_holds++] = (struct wire_resume_hold){
 		        .dev = st.st_dev, .ino = st.st_ino, .writable = holds[i]->writable};
 	}
-	int r = conn_call(c, 0, &req, -1, &rep, &fd, &generation);
+	int r = conn_call(c, *generation, &req, -1, &rep, &fd, generation);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n && i < rep.n_handles; i++) {
-		if (!rep.handles[i])
-			continue;
+	for (size_t i = 0; i < n; i++) {
 		struct map_tag *t = holds[i];
-		pthread_mutex_lock(&holds_lock);
-		bool adopt = !conn_current(c, t->generation);
-		if (adopt) {
-			t->handle = rep.handles[i];
-			t->generation = generation;
-		}
-		pthread_mutex_unlock(&holds_lock);
-		if (!adopt) {
-			/* Re-claimed meanwhile by a resize: one handle is enough. */
-			struct wire_request close_req = {
-			        .op = WIRE_CLOSE, .handle = rep.handles[i], .quiet = true};
-			conn_send(c, generation, &close_req);
-		}
+		if (i < rep.n_handles && rep.handles[i])
+			adopt_handle(c, t, rep.handles[i], *generation);
+		else if (t->anonymous && t->writable && !t->unlinked)
+			publish(c, t, *generation); /* -EEXIST: other memory has the name now */
 	}
 	wire_reply_finish(&rep);
 	return 0;
@@ -352,6 +435,7 @@ static int resume_batch(struct conn *c, struct map_tag **holds, size_t n, bool l
 static int resume(struct conn *c)
 {
 	struct map_tag **holds;
+	uint64_t generation = 0;
 	size_t n, done = 0;
 	/* Without the list, say nothing: an empty last batch would give every hold back. */
 	int r = collect_stale(c, &holds, &n);
@@ -360,7 +444,7 @@ static int resume(struct conn *c)
 		return r;
 	do {
 		size_t k = n - done < WIRE_RESUME_MAX ? n - done : WIRE_RESUME_MAX;
-		r = resume_batch(c, holds + done, k, done + k == n);
+		r = resume_batch(c, holds + done, k, done + k == n, &generation);
 		done += k;
 	} while (r == 0 && done < n);
 	for (size_t i = 0; i < n; i++)
@@ -370,13 +454,6 @@ static int resume(struct conn *c)
 }
 
 /* ---- resizing ---------------------------------------------------------------------------- */
-
-static bool same_object(int a, int b)
-{
-	struct stat sa, sb;
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
 
 /* Gives m's hold a handle of this process's, on the same memory object (see the top). */
 static int reclaim(mmapc_map *m)
@@ -391,31 +468,7 @@ static int reclaim(mmapc_map *m)
 	int r = conn_call(t->conn, 0, &req, -1, &rep, &fd, &generation);
 	if (r < 0)
 		return r == -ENOENT ? -ESTALE : r;
-	bool same = same_object(fd, t->fd);
-	close(fd);
-	if (!same) {
-		/* Not our memory: give the handle back and keep none. */
-		struct wire_request close_req = {
-		        .op = WIRE_CLOSE, .handle = rep.handle, .quiet = true};
-		conn_send(t->conn, generation, &close_req);
-		return -ESTALE;
-	}
-	/* Another thread with a map of this hold may have re-claimed it meanwhile: then one
-	 * handle is enough, and ours goes back. */
-	pthread_mutex_lock(&holds_lock);
-	bool already = conn_current(t->conn, t->generation);
-	if (!already) {
-		t->handle = rep.handle;
-		t->generation = generation;
-		t->pid = conn_self();
-	}
-	pthread_mutex_unlock(&holds_lock);
-	if (already) {
-		struct wire_request close_req = {
-		        .op = WIRE_CLOSE, .handle = rep.handle, .quiet = true};
-		conn_send(t->conn, generation, &close_req);
-	}
-	return 0;
+	return adopt_if_same(t->conn, t, fd, rep.handle, generation);
 }
 
 /* The hold's handle and generation, which a re-claim may change under other maps. */
@@ -572,8 +625,10 @@ MMAPC_EXPORT int mmapc_unlink(const char *tagname, const char *socket_path)
 	 * new open, which must make (or find) whatever the name means next. */
 	const char *name = canonical(tagname);
 	pthread_mutex_lock(&holds_lock);
-	for (struct map_tag *t; (t = table_find(c, name, false));)
+	for (struct map_tag *t; (t = table_find(c, name, false));) {
 		table_remove(t);
+		t->unlinked = true;
+	}
 	pthread_mutex_unlock(&holds_lock);
 	return 0;
 }

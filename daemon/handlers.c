@@ -37,6 +37,7 @@ static int do_open(struct client *c, const struct wire_request *req, int file_fd
 	        .mode = req->mode,
 	        .persistent = req->persistent,
 	        .must_exist = req->must_exist,
+	        .publish = req->publish,
 	        .borrow_fd = true,
 	        .file_fd = file_fd,
 	};
@@ -57,6 +58,8 @@ static int do_open(struct client *c, const struct wire_request *req, int file_fd
 	rep->size = o.size;
 	rep->kind = o.kind;
 	rep->writable = o.writable;
+	rep->mode = o.mode;
+	rep->persistent = o.persistent;
 	*ret_fd = o.fd;
 	return 0;
 }

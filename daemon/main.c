@@ -322,8 +322,13 @@ static void restore_tags(struct registry *reg, struct store *store, struct resto
 {
 	struct store_restored *v;
 	uint64_t next_id = 1, procs, holds;
-	ssize_t n = store_restore(store, p->fds, p->names, p->n, &v, &next_id);
 	size_t kept = 0;
+
+	if (!store) {
+		store_discard(p->fds, p->names, p->n);
+		return;
+	}
+	ssize_t n = store_restore(store, p->fds, p->names, p->n, &v, &next_id);
 
 	registry_set_store(reg, store, next_id);
 	if (n < 0)
@@ -406,9 +411,18 @@ int main(int argc, char **argv)
 		                  : strerror(-fd));
 		return 1;
 	}
-	r = registry_create(&reg, &o.reg);
+	r = store_open(&store, uv_default_loop());
+	/* systemd 254 and later say how many descriptors the store takes; one per tag must fit
+	 * (with systemd 252 the unit's FileDescriptorStoreMax= is the only guard). */
+	const char *fdstore = getenv("FDSTORE");
+	unsigned long long room = fdstore ? strtoull(fdstore, NULL, 10) : 0;
+	if (store && fdstore && room > STORE_SPARE && o.reg.max_tags > room - STORE_SPARE) {
+		log_warning("the fd store takes %llu descriptors: at most %llu tags", room,
+		            room - STORE_SPARE);
+		o.reg.max_tags = room - STORE_SPARE;
+	}
 	if (r == 0)
-		r = store_open(&store);
+		r = registry_create(&reg, &o.reg);
 	if (r == 0)
 		r = restore_create(&rs, uv_default_loop(), reg, store);
 	if (r == 0)

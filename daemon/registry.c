@@ -297,6 +297,8 @@ static void opened(struct tag *t, int fd, bool created, bool writable, struct re
 	        .tag = t, .fd = fd, .created = created, .writable = writable};
 	ret->size = t->size;
 	ret->kind = (enum wire_kind)t->kind;
+	ret->mode = t->mode;
+	ret->persistent = t->persistent;
 }
 
 static int open_existing(struct registry *reg, struct tag *t, const struct peer *peer,
@@ -370,6 +372,13 @@ static int tag_fill(struct registry *reg, struct tag *t, const struct name_key *
 		t->kind = WIRE_KIND_ANONYMOUS;
 		t->size = args->length;
 		t->fd_writable = true;
+		if (args->publish) {
+			/* Published again: the checked memfd, 0600 before anyone else sees it. */
+			if (fchmod(args->file_fd, 0600) < 0)
+				return -EPERM;
+			t->fd = args->file_fd;
+			return 0;
+		}
 		int fd = memfd_new(reg, key, t->size);
 		if (fd < 0)
 			return fd;
@@ -429,15 +438,26 @@ void registry_tag_state(const struct tag *t, struct state_tag *ret)
 	memcpy(ret->name, t->name, t->name_len + 1);
 }
 
-/* Hands a new tag's descriptor to systemd's store, if there is one. */
+/* Hands a new tag's descriptor to systemd's store, if there is one. A file tag's is the
+ * client's own open file description, which could be stored already for another tag (the
+ * same descriptor handed over twice), and systemd keeps one copy of a description: so the
+ * store gets a description of its own, a reopen with the same access, where one is allowed. */
 static void tag_store(struct registry *reg, struct tag *t)
 {
 	struct state_tag st;
+	char path[32];
 
 	if (!reg->store)
 		return;
 	registry_tag_state(t, &st);
-	store_tag_made(reg->store, &st, t->fd);
+	int fd = -1;
+	if (t->kind == WIRE_KIND_FILE) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", t->fd);
+		fd = open(path, (t->fd_readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	}
+	store_tag_made(reg->store, &st, fd >= 0 ? fd : t->fd);
+	if (fd >= 0)
+		close(fd);
 }
 
 static int create_tag(struct registry *reg, const struct peer *peer, const struct name_key *key,
@@ -468,7 +488,7 @@ static int create_tag(struct registry *reg, const struct peer *peer, const struc
 		r = client_fd(t, args->writable, args->borrow_fd);
 	if (r < 0) {
 		quota_refund(&reg->quota, peer->uid, 1, file ? 0 : args->length);
-		tag_free(t, !file);
+		tag_free(t, !file && !args->publish); /* a client's descriptor: the caller's */
 		return r;
 	}
 	t->holders = 1;
@@ -488,6 +508,37 @@ static int check_file(int fd, struct stat *ret)
 	return S_ISREG(ret->st_mode) ? 0 : -EINVAL;
 }
 
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+/* Checks a memfd published again (registry.h has the rules). */
+static int check_published(int fd, struct stat *ret)
+{
+	int r = check_file(fd, ret);
+	if (r < 0)
+		return r;
+	int seals = fcntl(fd, F_GET_SEALS), flags = fcntl(fd, F_GETFL);
+	if (seals < 0 || ret->st_size <= 0 ||
+	    (seals & (F_SEAL_SHRINK | F_SEAL_SEAL)) != (F_SEAL_SHRINK | F_SEAL_SEAL) ||
+	    (seals & (F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		return -EINVAL;
+	return flags >= 0 && (flags & O_ACCMODE) == O_RDWR ? 0 : -EACCES;
+}
+
+/* Publishing a name that exists: the same memory is an open, other memory the loser's. */
+static int open_published(struct registry *reg, struct tag *t, const struct peer *peer,
+                          const struct registry_open_args *args, const struct stat *memfd,
+                          struct registry_opened *ret)
+{
+	struct stat st;
+
+	if (t->kind != WIRE_KIND_ANONYMOUS || fstat(t->fd, &st) < 0 || st.st_dev != memfd->st_dev ||
+	    st.st_ino != memfd->st_ino)
+		return -EEXIST;
+	return open_existing(reg, t, peer, args, NULL, ret);
+}
+
 int registry_open(struct registry *reg, const struct peer *peer,
                   const struct registry_open_args *args, struct registry_opened *ret)
 {
@@ -498,9 +549,22 @@ int registry_open(struct registry *reg, const struct peer *peer,
 
 	if (r == 0 && args->mode > 0777)
 		r = -EINVAL;
+	if (r == 0 && args->publish && args->file_fd < 0)
+		r = -EINVAL;
 	if (r == 0 && args->file_fd >= 0)
-		r = check_file(args->file_fd, &st);
-	if (r == 0) {
+		r = args->publish ? check_published(args->file_fd, &st)
+		                  : check_file(args->file_fd, &st);
+	if (r == 0 && args->publish) {
+		/* The memfd is the tag: its size, all of it, read and write. */
+		struct registry_open_args a = *args;
+		a.length = (uint64_t)st.st_size;
+		a.offset = 0;
+		a.writable = true;
+		uint64_t hash = names_hash(&reg->seed, &key);
+		struct tag *t = table_find(reg, &key, hash);
+		r = t ? open_published(reg, t, peer, &a, &st, &out)
+		      : create_tag(reg, peer, &key, hash, &a, NULL, &out);
+	} else if (r == 0) {
 		const struct stat *file = args->file_fd >= 0 ? &st : NULL;
 		uint64_t hash = names_hash(&reg->seed, &key);
 		struct tag *t = table_find(reg, &key, hash);
@@ -845,8 +909,9 @@ static int grow(struct registry *reg, struct tag *t, uint64_t size)
 static int shrink(struct registry *reg, struct tag *t, uint64_t size, int *ret_fd)
 {
 	/* The others' maps would take SIGBUS past the new end (and a memfd could not shrink
-	 * anyway: it is sealed). */
-	if (t->holders > 1)
+	 * anyway: it is sealed). Holds from before a restart, not yet re-claimed, are others'
+	 * too: their maps are of the memory a shrink would leave behind. */
+	if (t->holders + t->pending > 1)
 		return -EBUSY;
 	if (t->kind == WIRE_KIND_ANONYMOUS)
 		return shrink_anonymous(reg, t, size, ret_fd);

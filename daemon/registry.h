@@ -81,6 +81,7 @@ struct registry_open_args {
 	bool must_exist; /* refuse with -ENOENT rather than create the tag */
 	bool borrow_fd;  /* ret->fd is the tag's own (see struct registry_opened) */
 	int file_fd;     /* a regular file to back a new tag, or -1; always taken (see below) */
+	bool publish;    /* file_fd is instead the memfd of an anonymous tag, published again */
 };
 
 struct registry_opened {
@@ -92,6 +93,8 @@ struct registry_opened {
 	bool writable;
 	uint64_t size; /* the tag's size now (a file tag: the file's size) */
 	enum wire_kind kind;
+	uint32_t mode;
+	bool persistent;
 };
 
 int registry_create(struct registry **ret, const struct registry_limits *limits);
@@ -100,7 +103,16 @@ int registry_create(struct registry **ret, const struct registry_limits *limits)
 void registry_destroy(struct registry *reg);
 
 /* Opens or creates a tag for peer. args->file_fd (if >= 0) is always consumed: kept as the
- * new tag's file, or closed. On success fills *ret (adding one holder to ret->tag) and
+ * new tag's file, or closed.
+ *
+ * Publishing (args->publish, for a client whose daemon restarted without systemd's store):
+ * file_fd is the memfd of an anonymous tag the client held. It must be a memfd open for
+ * reading and writing, sealed F_SEAL_SHRINK | F_SEAL_SEAL and nothing that stops writing or
+ * growth, of a non-zero size, whose inode the daemon may make 0600 (the daemon's own memfds
+ * are). A free name makes a tag of it, owned by peer, with args->mode and args->persistent,
+ * charged to peer; a name that leads to the same memory is opened as usual; a name that
+ * leads to other memory is -EEXIST (the first publisher won). A memfd that breaks the rules
+ * is -EINVAL (-EACCES if not writable, -EPERM if its inode cannot be made 0600). On success fills *ret (adding one holder to ret->tag) and
  * returns 0; on failure returns a negative errno and changes nothing:
  *   -EINVAL   a bad name; mode > 0777; a file_fd that is not a regular file; creating an
  *             anonymous tag with length 0; creating a file tag whose length/offset break

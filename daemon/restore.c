@@ -22,8 +22,9 @@ struct pending_proc {
 	struct restore *rs;
 	struct pending_proc *next, *prev;
 	pid_t pid;
-	int pidfd; /* -1: not watched by a pidfd, the sweep asks kill() */
-	bool polling;
+	int pidfd;    /* or -1 */
+	bool polling; /* poll is initialised (and must be closed) */
+	bool watched; /* poll is watching pidfd; else the sweep asks kill() */
 	uv_poll_t poll;
 	struct pending_hold *holds;
 	size_t n, cap;
@@ -60,6 +61,8 @@ static struct pending_proc *find_proc(const struct restore *rs, pid_t pid)
 static void proc_closed(uv_handle_t *h)
 {
 	struct pending_proc *p = h->data;
+	if (p->pidfd >= 0)
+		close(p->pidfd); /* only now: libuv must let go of a polled descriptor first */
 	free(p->holds);
 	free(p);
 }
@@ -75,8 +78,6 @@ static void proc_free(struct pending_proc *p)
 		rs->procs = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
-	if (p->pidfd >= 0)
-		close(p->pidfd);
 	if (p->polling) {
 		uv_poll_stop(&p->poll);
 		uv_close((uv_handle_t *)&p->poll, proc_closed);
@@ -150,8 +151,13 @@ static void exited_cb(uv_poll_t *h, int status, int events)
 {
 	struct pending_proc *p = h->data;
 
-	(void)status;
 	(void)events;
+	if (status < 0) {
+		/* Not an exit: watch by pid from now on (the sweep). */
+		uv_poll_stop(&p->poll);
+		p->watched = false;
+		return;
+	}
 	log_info("pid %d, which held tags before the restart, has exited", (int)p->pid);
 	proc_forget(p);
 }
@@ -170,12 +176,14 @@ void restore_watch(struct restore *rs)
 			            (int)p->pid, strerror(errno));
 			continue;
 		}
-		p->pidfd = fd;
-		if (uv_poll_init(rs->loop, &p->poll, fd) == 0) {
-			p->poll.data = p;
-			p->polling = true;
-			uv_poll_start(&p->poll, UV_READABLE, exited_cb);
+		if (uv_poll_init(rs->loop, &p->poll, fd) < 0) {
+			close(fd); /* the sweep asks by pid instead */
+			continue;
 		}
+		p->pidfd = fd;
+		p->poll.data = p;
+		p->polling = true;
+		p->watched = uv_poll_start(&p->poll, UV_READABLE, exited_cb) == 0;
 	}
 }
 
@@ -225,7 +233,7 @@ void restore_sweep(struct restore *rs)
 {
 	for (struct pending_proc *p = rs ? rs->procs : NULL, *next; p; p = next) {
 		next = p->next;
-		if (p->pidfd < 0 && kill(p->pid, 0) < 0 && errno == ESRCH)
+		if (!p->watched && kill(p->pid, 0) < 0 && errno == ESRCH)
 			proc_forget(p);
 	}
 }

@@ -22,14 +22,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "store.h"
 #include "store_impl.h"
 
-int store_open(struct store **ret)
+int store_open(struct store **ret, uv_loop_t *loop)
 {
 	const char *off = getenv("MMAPD_NO_FDSTORE");
 
@@ -40,6 +40,11 @@ int store_open(struct store **ret)
 	if (!s)
 		return -ENOMEM;
 	s->log_fd = s->next_fd = -1;
+	int r = notifier_open(&s->notifier, loop);
+	if (r < 0 || !s->notifier) {
+		free(s);
+		return r < 0 ? r : 0;
+	}
 	*ret = s;
 	return 0;
 }
@@ -52,6 +57,7 @@ void store_free(struct store *s)
 		close(s->log_fd);
 	if (s->next_fd >= 0)
 		close(s->next_fd);
+	notifier_close(s->notifier);
 	free(s);
 }
 
@@ -62,21 +68,20 @@ void store_fd_name(char *buf, size_t cap, uint64_t id, uint32_t generation)
 	snprintf(buf, cap, "t%" PRIu64 "-%" PRIu32, id, generation);
 }
 
-static void notify_store(const char *name, int fd)
+static void notify_store(struct store *s, const char *name, int fd)
 {
 	char msg[96];
 	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
-	int r = sd_pid_notify_with_fds(0, 0, msg, &fd, 1);
-	if (r <= 0)
-		log_warning("cannot hand %s to the service manager: %s", name,
-		            r < 0 ? strerror(-r) : "no manager");
+	int r = notifier_send(s->notifier, msg, fd);
+	if (r < 0)
+		log_warning("cannot hand %s to the service manager: %s", name, strerror(-r));
 }
 
-void store_notify_remove(const char *name)
+void store_notify_remove(struct store *s, const char *name)
 {
 	char msg[96];
 	snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", name);
-	sd_notify(0, msg);
+	notifier_send(s->notifier, msg, -1);
 }
 
 /* ---- the log -------------------------------------------------------------------------------- */
@@ -142,7 +147,7 @@ void store_tag_made(struct store *s, const struct state_tag *t, int fd)
 	if (!s)
 		return;
 	store_fd_name(name, sizeof(name), t->id, t->fd_generation);
-	notify_store(name, fd);
+	notify_store(s, name, fd);
 	append(s, &(struct state_record){.op = STATE_TAG, .id = t->id, .tag = *t});
 	s->n_tags++;
 }
@@ -161,7 +166,7 @@ void store_tag_destroyed(struct store *s, uint64_t id, uint32_t fd_generation)
 		return;
 	append(s, &(struct state_record){.op = STATE_DESTROYED, .id = id});
 	store_fd_name(name, sizeof(name), id, fd_generation);
-	store_notify_remove(name);
+	store_notify_remove(s, name);
 	s->n_tags -= s->n_tags > 0;
 }
 
@@ -173,11 +178,11 @@ void store_tag_replaced(struct store *s, uint64_t id, uint32_t fd_generation, in
 	if (!s)
 		return;
 	store_fd_name(name, sizeof(name), id, fd_generation);
-	notify_store(name, fd);
+	notify_store(s, name, fd);
 	append(s, &(struct state_record){
 	                  .op = STATE_REPLACED, .id = id, .fd_generation = fd_generation});
 	store_fd_name(name, sizeof(name), id, old_generation);
-	store_notify_remove(name);
+	store_notify_remove(s, name);
 }
 
 void store_hold(struct store *s, uint64_t id, pid_t pid, uint32_t count)
@@ -217,6 +222,7 @@ int store_compact_begin(struct store *s)
 	int fd = new_log(&s->next_end);
 	if (fd < 0) {
 		log_warning("cannot make a new state log: %s", strerror(-fd));
+		s->failed = true; /* the next sweep tries again */
 		return fd;
 	}
 	s->next_fd = fd;
@@ -263,10 +269,10 @@ void store_compact_end(struct store *s)
 		return;
 	}
 	snprintf(name, sizeof(name), "s%" PRIu64, s->generation + 1);
-	notify_store(name, s->next_fd);
+	notify_store(s, name, s->next_fd);
 	if (s->generation) {
 		snprintf(name, sizeof(name), "s%" PRIu64, s->generation);
-		store_notify_remove(name);
+		store_notify_remove(s, name);
 	}
 	if (s->log_fd >= 0)
 		close(s->log_fd);

@@ -31,15 +31,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <uv.h>
+
 #include "state.h"
 
 struct store;
 
 /* A store when $NOTIFY_SOCKET is set (*ret then non-NULL), else *ret = NULL; with
- * MMAPD_NO_FDSTORE=1 in the environment there is none either. Returns 0 or a negative errno
- * (the log's memfd could not be made). The log is only handed to the manager by the first
- * store_compact. */
-int store_open(struct store **ret);
+ * MMAPD_NO_FDSTORE=1 in the environment there is none either. Its messages to the manager
+ * never block the loop (notify.h). Returns 0 or a negative errno. The log is only handed to
+ * the manager by the first compaction. */
+int store_open(struct store **ret, uv_loop_t *loop);
 
 /* Forgets the store without touching it: nothing is removed, so that what systemd keeps is
  * what was live when the daemon stopped. */
@@ -92,5 +94,14 @@ ssize_t store_restore(struct store *s, const int *fds, char *const *names, size_
                       struct store_restored **ret, uint64_t *ret_next_id);
 
 void store_restored_free(struct store_restored *v, size_t n);
+
+/* With the store turned off (MMAPD_NO_FDSTORE=1, or no $NOTIFY_SOCKET) but descriptors
+ * passed back all the same: closes them, and asks the manager to forget them if there is
+ * one to ask, so that no later start replays a state this run does not keep up to date. */
+void store_discard(const int *fds, char *const *names, size_t n);
+
+/* How many of the store's places the state needs besides one per tag (logs during a
+ * compaction, a shrink's new descriptor before the old one goes). */
+#define STORE_SPARE 4
 
 #endif

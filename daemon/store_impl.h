@@ -16,6 +16,7 @@
 #define HOLD_BYTES 24
 
 struct store {
+	struct notifier *notifier;
 	int log_fd;
 	uint64_t log_end;
 	uint64_t generation; /* the log's FDNAME is s<generation>; 0: not handed over yet */
@@ -30,6 +31,6 @@ struct store {
 void store_fd_name(char *buf, size_t cap, uint64_t id, uint32_t generation);
 
 /* FDSTOREREMOVE=1 for name. */
-void store_notify_remove(const char *name);
+void store_notify_remove(struct store *s, const char *name);
 
 #endif

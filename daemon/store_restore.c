@@ -21,6 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
 #include "log.h"
 #include "store.h"
 #include "store_impl.h"
@@ -234,7 +237,7 @@ static void discard(struct store *s, int fd, const char *name)
 {
 	close(fd);
 	if (s)
-		store_notify_remove(name);
+		store_notify_remove(s, name);
 }
 
 void store_restored_free(struct store_restored *v, size_t n)
@@ -319,4 +322,19 @@ ssize_t store_restore(struct store *s, const int *fds, char *const *names, size_
 	}
 	*ret = rp.v;
 	return (ssize_t)kept;
+}
+
+void store_discard(const int *fds, char *const *names, size_t n)
+{
+	bool manager = getenv("NOTIFY_SOCKET") != NULL;
+	char msg[96];
+
+	for (size_t i = 0; i < n; i++) {
+		close(fds[i]);
+		snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", names[i]);
+		if (manager)
+			sd_notify(0, msg); /* at start, before any client: blocking is fine */
+	}
+	if (n)
+		log_notice("the fd store is off: %zu stored descriptors dropped", n);
 }

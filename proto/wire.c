@@ -254,6 +254,7 @@ static int encode_open(const struct wire_request *req, Mmapd__Request *msg, Mmap
 	m->persistent = req->persistent;
 	m->with_file = req->with_file;
 	m->must_exist = req->must_exist;
+	m->publish = req->publish;
 	msg->op_case = MMAPD__REQUEST__OP_OPEN;
 	msg->open = m;
 	return 0;
@@ -355,6 +356,7 @@ static int decode_open(const Mmapd__OpenRequest *m, struct wire_request *req)
 	req->persistent = m->persistent;
 	req->with_file = m->with_file;
 	req->must_exist = m->must_exist;
+	req->publish = m->publish;
 	return copy_string(req->name, m->name, WIRE_NAME_MAX);
 }
 
@@ -482,6 +484,8 @@ static int encode_open_reply(const struct wire_reply *rep, Mmapd__Reply *msg, Mm
 	m->created = rep->created;
 	m->size = rep->size;
 	m->writable = rep->writable;
+	m->mode = rep->mode;
+	m->persistent = rep->persistent;
 	msg->result_case = MMAPD__REPLY__RESULT_OPEN;
 	msg->open = m;
 	return 0;
@@ -628,6 +632,8 @@ static int decode_open_reply(const Mmapd__OpenReply *m, struct wire_reply *rep)
 	rep->created = m->created;
 	rep->size = m->size;
 	rep->writable = m->writable;
+	rep->mode = m->mode;
+	rep->persistent = m->persistent;
 	return decode_kind(m->kind, &rep->kind);
 }
 

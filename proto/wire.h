@@ -80,6 +80,7 @@ struct wire_request {
 	bool persistent;
 	bool with_file;
 	bool must_exist;
+	bool publish; /* with_file: the memfd of an anonymous tag, published again */
 	/* WIRE_CLOSE, WIRE_RESIZE */
 	uint64_t handle;
 	/* WIRE_CLOSE: no reply, whatever happens (the library does not wait for one) */
@@ -122,6 +123,8 @@ struct wire_reply {
 	bool created;
 	enum wire_kind kind;
 	bool writable;
+	uint32_t mode;
+	bool persistent;
 	/* WIRE_OPEN, WIRE_RESIZE */
 	uint64_t size;
 	/* WIRE_RESIZE */

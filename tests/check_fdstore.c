@@ -304,6 +304,95 @@ START_TEST(test_fdstore_log_is_compacted_and_still_right)
 }
 END_TEST
 
+/* ---- what the review of the first version found ------------------------------------------ */
+
+START_TEST(test_fdstore_busy_manager_never_stalls_clients)
+{
+	enum { N = 60 }; /* the kernel queues 10 datagrams for a manager that does not read */
+	mmapc_map *m[N];
+	char name[32];
+
+	fakesd_pause(&f, true);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "busy%d", i);
+		m[i] = dtest_tag_map(name, 4096);
+	}
+	ck_assert_int_gt(mmapc_ping(NULL), 0);
+	fakesd_pause(&f, false);
+	fakesd_pump(&f, 200);
+	ck_assert_uint_eq(fakesd_count(&f, "t"), N);
+	for (int i = 0; i < N; i++)
+		mmapc_free(m[i]);
+	ck_assert_int_gt(mmapc_ping(NULL), 0);
+	fakesd_pump(&f, 100);
+	ck_assert_uint_eq(fakesd_count(&f, "t"), 0);
+}
+END_TEST
+
+static int shrink_refused(void *arg)
+{
+	(void)arg;
+	int err;
+	mmapc_map *m = dtest_tag_open("pend", 0, MMAPC_ACCESS_DEFAULT, NULL, &err);
+	if (!m)
+		return 10;
+	/* The parent's hold from before the restart is another holder's. */
+	int r = mmapc_resize(m, 4096);
+	mmapc_free(m);
+	return r == -EBUSY ? 0 : 11;
+}
+
+START_TEST(test_fdstore_pending_holder_blocks_a_shrink)
+{
+	mmapc_map *m = dtest_tag_map("pend", 8192);
+
+	crash_and_restart();
+	ck_assert_int_eq(dtest_in_child(shrink_refused, NULL), 0);
+	ck_assert_int_gt(mmapc_ping(NULL), 0); /* re-claimed: now ours alone, and shrinkable */
+	ck_assert_int_eq(mmapc_resize(m, 4096), 0);
+	mmapc_free(m);
+}
+END_TEST
+
+START_TEST(test_fdstore_hold_of_an_unlinked_tag_is_reclaimed)
+{
+	mmapc_map *m = dtest_tag_map("unl", 4096);
+	struct mmapc_stats st;
+
+	ck_assert_int_eq(mmapc_unlink("unl", NULL), 0);
+	crash_and_restart();
+	ck_assert_int_gt(mmapc_ping(NULL), 0);
+	ck_assert_int_eq(mmapc_stat(NULL, &st), 0);
+	ck_assert_uint_eq(st.tags, 1);
+	ck_assert_uint_eq(st.handles, 1);
+	mmapc_free(m);
+	ck_assert_int_eq(mmapc_stat(NULL, &st), 0);
+	ck_assert_uint_eq(st.tags, 0);
+}
+END_TEST
+
+START_TEST(test_fdstore_turned_off_forgets_the_store)
+{
+	mmapc_map *m = dtest_tag_map("off", 4096);
+	mmapc_setitem(m, 1, 11);
+
+	fakesd_pump(&f, 50);
+	ck_assert_uint_eq(fakesd_count(&f, "t"), 1);
+	daemon_kill(&d);
+	setenv("MMAPD_NO_FDSTORE", "1", 1);
+	daemon_restart_with(&d, NULL, fakesd_pass, &f);
+	unsetenv("MMAPD_NO_FDSTORE");
+	fakesd_pump(&f, 100);
+	/* Nothing is left for a later start to replay. */
+	ck_assert_uint_eq(f.n, 0);
+	/* The tag comes back the way it does with no store: we publish it again. */
+	ck_assert_int_eq(holders_of("off"), 1);
+	ck_assert_int_eq(mmapc_getitem(m, 1), 11);
+	mmapc_free(m);
+	ck_assert_int_eq(holders_of("off"), -1);
+}
+END_TEST
+
 /* ---- reading the state back (store_restore, in this process) ------------------------------- */
 
 static int memfd_with(const void *data, size_t n)
@@ -473,6 +562,10 @@ Suite *fdstore_suite(void)
 	tcase_add_test(tc, test_fdstore_stop_keeps_the_store);
 	tcase_add_test(tc, test_fdstore_shrink_replaces_the_stored_descriptor);
 	tcase_add_test(tc, test_fdstore_log_is_compacted_and_still_right);
+	tcase_add_test(tc, test_fdstore_busy_manager_never_stalls_clients);
+	tcase_add_test(tc, test_fdstore_pending_holder_blocks_a_shrink);
+	tcase_add_test(tc, test_fdstore_hold_of_an_unlinked_tag_is_reclaimed);
+	tcase_add_test(tc, test_fdstore_turned_off_forgets_the_store);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("state");

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,11 @@ static void handle(struct fakesd *f, const char *msg, const int *fds, size_t n_f
 				forget(f, i);
 }
 
+void fakesd_pause(struct fakesd *f, bool paused)
+{
+	atomic_store(&f->paused, paused);
+}
+
 void fakesd_pump(struct fakesd *f, int quiet_ms)
 {
 	/* The thread reads and handles a message under the lock, so nothing sent before is
@@ -138,11 +144,12 @@ static void *serve(void *arg)
 	} control;
 
 	for (;;) {
-		struct pollfd p[2] = {{.fd = f->sock, .events = POLLIN},
+		bool paused = atomic_load(&f->paused);
+		struct pollfd p[2] = {{.fd = f->sock, .events = paused ? 0 : POLLIN},
 		                      {.fd = f->stop_pipe[0], .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 || p[1].revents)
+		if (poll(p, 2, paused ? 5 : -1) < 0 || p[1].revents)
 			return NULL;
-		if (!p[0].revents)
+		if (paused || !p[0].revents)
 			continue;
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
 		struct msghdr msg = {.msg_iov = &iov,

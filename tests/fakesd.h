@@ -12,6 +12,7 @@
 #define MMAPD_TEST_FAKESD_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,7 +22,8 @@ struct fakesd {
 	pthread_t thread; /* reads the socket all along, as a manager does */
 	pthread_mutex_t lock;
 	int stop_pipe[2];
-	long long last_ms; /* when the last message came */
+	long long last_ms;   /* when the last message came */
+	_Atomic bool paused; /* a manager too busy to read: messages pile up in the socket */
 	int sock;
 	char path[128];
 	size_t n;
@@ -33,6 +35,9 @@ struct fakesd {
 
 /* Binds the socket in dir and sets $NOTIFY_SOCKET for the daemons started from now on. */
 void fakesd_start(struct fakesd *f, const char *dir);
+
+/* Stops or starts reading (a busy manager). */
+void fakesd_pause(struct fakesd *f, bool paused);
 
 /* Closes every kept descriptor and the socket, unsets $NOTIFY_SOCKET. */
 void fakesd_stop(struct fakesd *f);

@@ -34,6 +34,7 @@ Suite *mmapctl_suite(void);
 Suite *daemon_holds_suite(void);
 Suite *tag_options_suite(void);
 Suite *fdstore_suite(void);
+Suite *republish_suite(void);
 
 /* A test case with the descriptor-leak fixture and a timeout suited to this machine. */
 TCase *tcase_new(const char *name);

@@ -31,6 +31,7 @@ int main(void)
 	srunner_add_suite(sr, daemon_holds_suite());
 	srunner_add_suite(sr, tag_options_suite());
 	srunner_add_suite(sr, fdstore_suite());
+	srunner_add_suite(sr, republish_suite());
 	srunner_run_all(sr, CK_ENV);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,264 @@
+/* check_republish.c: a restart of mmapd by hand, with no fd store: the clients that still
+ * hold anonymous tags publish them again on reconnect, so the tags and their bytes come back;
+ * the first publisher of a name wins and a later one with other memory is refused; and every
+ * way a hostile client could abuse publishing (a file that is not a memfd, an unsealed or
+ * write-sealed memfd, a read-only one, an empty one, none at all) is refused with its errno on
+ * a connection that stays up.
+ *
+ * Checks that must not come from this process (whose library re-claims on its next call) run
+ * in forked children, which report through their exit status.
+ *
+ * Not here: restarts through systemd's store (check_fdstore.c).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon_helpers.h"
+#include "rawwire.h"
+#include "wire.h"
+
+static struct test_daemon d;
+
+static void setup(void)
+{
+	unsetenv("NOTIFY_SOCKET");
+	daemon_start(&d, NULL);
+}
+
+static void teardown(void)
+{
+	daemon_stop(&d);
+}
+
+struct tag_query {
+	const char *name;
+	int holders;
+	uint32_t mode;
+	int persistent;
+};
+
+static int find_tag(const struct mmapc_tag_info *info, void *arg)
+{
+	struct tag_query *q = arg;
+	if (!strcmp(info->name, q->name)) {
+		q->holders = (int)info->holders;
+		q->mode = info->mode;
+		q->persistent = info->persistent;
+	}
+	return 0;
+}
+
+static struct tag_query query(const char *name)
+{
+	struct tag_query q = {.name = name, .holders = -1};
+	mmapc_list(NULL, find_tag, &q);
+	return q;
+}
+
+/* In a child: "kept" is back with its bytes, one holder (the parent) and its mode. */
+static int check_kept(void *arg)
+{
+	(void)arg;
+	int err;
+	struct mmapc_options o = {.options = MMAPC_NOCREATE};
+	mmapc_map *m = dtest_tag_open("kept", 0, MMAPC_ACCESS_READ, &o, &err);
+	if (!m)
+		return 10;
+	if (mmapc_len(m) != 8192 || mmapc_getitem(m, 0) != 'k' || mmapc_getitem(m, 8191) != 'K')
+		return 11;
+	mmapc_free(m);
+	struct tag_query q = query("kept");
+	if (q.holders != 1 || q.mode != 0640)
+		return 12;
+	q = query("durable");
+	return q.holders == 1 && q.persistent ? 0 : 13;
+}
+
+START_TEST(test_republish_after_a_restart_by_hand)
+{
+	struct mmapc_options o = {.mode = 0640};
+	int err;
+	mmapc_map *kept = dtest_tag_open("kept", 8192, MMAPC_ACCESS_DEFAULT, &o, &err);
+	ck_assert_ptr_nonnull(kept);
+	mmapc_setitem(kept, 0, 'k');
+	mmapc_setitem(kept, 8191, 'K');
+	struct mmapc_options p = {.options = MMAPC_PERSISTENT};
+	mmapc_map *durable = dtest_tag_open("durable", 4096, MMAPC_ACCESS_DEFAULT, &p, &err);
+	ck_assert_ptr_nonnull(durable);
+	/* A read-only hold has no memfd it may publish: it stays without a hold. (The tag is
+	 * persistent so that no writable hold of ours is left to serve the reader.) */
+	mmapc_map *w = dtest_tag_open("readers-only", 4096, MMAPC_ACCESS_DEFAULT, &p, &err);
+	ck_assert_ptr_nonnull(w);
+	mmapc_free(w);
+	mmapc_map *reader = dtest_tag_open("readers-only", 0, MMAPC_ACCESS_READ, NULL, &err);
+	ck_assert_ptr_nonnull(reader);
+
+	daemon_kill(&d);
+	daemon_restart(&d, NULL);
+	ck_assert_int_eq(query("kept").holders, 1); /* our first call re-claims and publishes */
+	ck_assert_int_eq(dtest_in_child(check_kept, NULL), 0);
+	ck_assert_int_eq(query("readers-only").holders, -1);
+	ck_assert_int_eq(mmapc_getitem(reader, 0), 0); /* its memory is still there */
+
+	/* The published tags live by the ordinary rules again. */
+	mmapc_free(kept);
+	ck_assert_int_eq(query("kept").holders, -1);
+	mmapc_free(durable);
+	ck_assert_int_eq(query("durable").holders, 0);
+	ck_assert_int_eq(mmapc_unlink("durable", NULL), 0);
+	mmapc_free(reader);
+}
+END_TEST
+
+/* ---- first publisher wins ---------------------------------------------------------------- */
+
+struct loser {
+	int go[2], done[2];
+};
+
+/* A child that holds the first "x" (bytes 'o'), waits for the restart, then publishes on its
+ * next call: refused, since the parent's newer "x" got there first. Reports 0 if it keeps its
+ * own memory and the name leads to the parent's. */
+static int lose(struct loser *l)
+{
+	mmapc_map *m = dtest_tag_map("x", 4096);
+	if (!m)
+		return 20;
+	mmapc_setitem(m, 0, 'o');
+	if (write(l->done[1], "h", 1) != 1)
+		return 21;
+	char c;
+	if (read(l->go[0], &c, 1) != 1)
+		return 22;
+	if (mmapc_ping(NULL) <= 0)
+		return 23;
+	int err;
+	struct mmapc_options o = {.options = MMAPC_NOCREATE};
+	mmapc_map *now = dtest_tag_open("x", 0, MMAPC_ACCESS_READ, &o, &err);
+	if (!now || mmapc_getitem(now, 0) != 'n' || mmapc_getitem(m, 0) != 'o')
+		return 24;
+	/* Without a hold, a resize must re-claim by name, which leads to other memory. */
+	if (mmapc_resize(m, 8192) != -ESTALE)
+		return 25;
+	mmapc_free(now);
+	mmapc_free(m);
+	return 0;
+}
+
+START_TEST(test_republish_first_publisher_wins)
+{
+	struct loser l;
+	char c;
+	ck_assert_int_eq(pipe2(l.go, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(l.done, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(lose(&l));
+	ck_assert_int_eq(read(l.done[0], &c, 1), 1);
+	/* The name goes to new memory while the child keeps the old. */
+	ck_assert_int_eq(mmapc_unlink("x", NULL), 0);
+	mmapc_map *mine = dtest_tag_map("x", 4096);
+	mmapc_setitem(mine, 0, 'n');
+
+	daemon_kill(&d);
+	daemon_restart(&d, NULL);
+	ck_assert_int_eq(query("x").holders, 1); /* ours, published first */
+	ck_assert_int_eq(write(l.go[1], "g", 1), 1);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(query("x").holders, 1);
+	mmapc_free(mine);
+	ck_assert_int_eq(query("x").holders, -1);
+	for (int i = 0; i < 2; i++) {
+		close(l.go[i]);
+		close(l.done[i]);
+	}
+}
+END_TEST
+
+/* ---- what may not be published ------------------------------------------------------------ */
+
+static int sealed_memfd(size_t size, unsigned int seals)
+{
+	int fd = memfd_create("publish", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	if (seals)
+		ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, seals), 0);
+	return fd;
+}
+
+/* Sends a publish of name with fd (or none) and expects the error. */
+static void publish_refused(int sock, uint64_t id, const char *name, int fd, int error)
+{
+	struct wire_request req = raw_open_req(id, name, 0);
+	req.with_file = true;
+	req.publish = true;
+	raw_send_req(sock, &req, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+	raw_expect_error(sock, id, error);
+	if (fd >= 0)
+		close(fd);
+}
+
+START_TEST(test_republish_refuses_what_is_no_tag_memfd)
+{
+	int base = daemon_fd_count(&d), sock = raw_connect(&d);
+	unsigned int ok = F_SEAL_SHRINK | F_SEAL_SEAL;
+	char path[] = "/tmp/mmapd-publish-XXXXXX";
+	int file = mkstemp(path);
+
+	ck_assert_int_ge(file, 0);
+	unlink(path);
+	ck_assert_int_eq(ftruncate(file, 4096), 0);
+	publish_refused(sock, 1, "p", file, EINVAL);                            /* no memfd */
+	publish_refused(sock, 2, "p", sealed_memfd(4096, 0), EINVAL);           /* unsealed */
+	publish_refused(sock, 3, "p", sealed_memfd(4096, F_SEAL_SEAL), EINVAL); /* shrinkable */
+	publish_refused(sock, 4, "p", sealed_memfd(4096, ok | F_SEAL_WRITE), EINVAL); /* frozen */
+	publish_refused(sock, 5, "p", sealed_memfd(4096, ok | F_SEAL_GROW), EINVAL);  /* fixed */
+	publish_refused(sock, 6, "p", sealed_memfd(0, ok), EINVAL);                   /* empty */
+	int rw = sealed_memfd(4096, ok);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", rw);
+	int ro = open(proc, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(ro, 0);
+	close(rw);
+	publish_refused(sock, 7, "p", ro, EACCES); /* read-only */
+	publish_refused(sock, 8, "p", -1, EPROTO); /* no descriptor */
+	/* A tag made the ordinary way is other memory: the publisher lost. */
+	raw_open_on(sock, 9, "taken", true);
+	publish_refused(sock, 10, "taken", sealed_memfd(4096, ok), EEXIST);
+	/* A good one is accepted and becomes the publisher's tag. */
+	struct wire_request req = raw_open_req(11, "p", 0);
+	int fd = sealed_memfd(4096, ok);
+	req.with_file = req.publish = true;
+	raw_send_req(sock, &req, &fd, 1);
+	raw_expect_open(sock, 11, true);
+	close(fd);
+	raw_ping_on(sock, 12);
+	close(sock);
+	raw_after_bad_client(&d, base);
+}
+END_TEST
+
+Suite *republish_suite(void)
+{
+	Suite *s = suite_create("republish");
+	TCase *tc = tcase_new("restart by hand");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_republish_after_a_restart_by_hand);
+	tcase_add_test(tc, test_republish_first_publisher_wins);
+	tcase_add_test(tc, test_republish_refuses_what_is_no_tag_memfd);
+	suite_add_tcase(s, tc);
+	return s;
+}

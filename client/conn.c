@@ -260,6 +260,23 @@ static void close_orphan(struct conn *c, uint64_t handle)
 		send_packet(c->fd, out, (size_t)n, -1);
 }
 
+/* A daemon that refuses a connection outright (too many of this user's) says why in an
+ * error reply with id 0 and hangs up, which can happen before the request is sent: then
+ * the send fails, and the reason waits unread. Returns its errno, or 0 if there is none. */
+static int parting_error(struct conn *c)
+{
+	struct wire_reply rep;
+	int e = 0;
+	ssize_t n = recv(c->fd, c->buf, WIRE_PACKET_MAX, MSG_DONTWAIT);
+
+	if (n > 0 && wire_decode_reply(c->buf, (size_t)n, &rep) == 0) {
+		if (rep.id == 0 && rep.op == WIRE_NONE)
+			e = rep.error;
+		wire_reply_finish(&rep);
+	}
+	return e;
+}
+
 /* Sends one request and waits for its reply, discarding the replies to earlier requests
  * whose callers timed out. Sets *broken when the connection can no longer be trusted to be
  * in step with the daemon (it went away, or said something undecodable). */
@@ -270,6 +287,11 @@ static int exchange(struct conn *c, const uint8_t *out, size_t out_len, int send
 	int fd = -1, r = send_packet(c->fd, out, out_len, send_fd);
 
 	*broken = r < 0 && r != -ETIMEDOUT;
+	if (r == -EPIPE || r == -ECONNRESET) {
+		int why = parting_error(c);
+		if (why)
+			return -why;
+	}
 	if (r < 0)
 		return r;
 	for (;;) {
@@ -352,6 +374,12 @@ int conn_call(struct conn *c, uint64_t generation, struct wire_request *req, int
 		if (r < 0)
 			break;
 		r = exchange(c, c->buf, (size_t)r, send_fd, req, rep, ret_fd, &broken);
+		if (r == -EUSERS) {
+			/* Refused outright (too many connections of this user), and hung up on:
+			 * there was no connection to lose, and nothing to re-claim. */
+			drop(c);
+			break;
+		}
 		if (!broken)
 			break;
 		lost(c);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@ struct reply_packet {
 };
 
 static int update_poll(struct client *c);
+static bool pump(struct client *c);
 
 static void poll_close_cb(uv_handle_t *h)
 {
@@ -61,6 +64,8 @@ void client_destroy(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->stats.connections--;
+	if (c->counted)
+		users_remove(&srv->users, c->peer.uid);
 	log_debug("%s: disconnected", c->name);
 	uv_poll_stop(&c->poll);
 	close(c->fd);
@@ -68,16 +73,37 @@ void client_destroy(struct client *c)
 }
 
 /* One sendmsg of a packet and its descriptor: 1 sent, 0 the socket is full, or a negative
- * errno when the connection is broken. */
+ * errno when the connection is broken.
+ *
+ * Descriptors in flight. The kernel caps the descriptors a user has in flight in unread
+ * sockets (at its RLIMIT_NOFILE, unless it has CAP_SYS_RESOURCE, which the unit does not
+ * grant), and every descriptor mmapd sends counts against mmapd's user. So a client that
+ * sends opens and never reads the replies must not be able to pile descriptors up in its
+ * socket: a reply with a descriptor is held back while the client has more than
+ * CLIENT_UNREAD_MAX bytes of earlier replies unread (SIOCOUTQ), and the client is then
+ * throttled like one whose socket is full. A client of libmmapc reads every reply before
+ * its next request, so it never has more than one unread. If ETOOMANYREFS comes all the
+ * same (other users' clients), it is not this connection's fault either: the reply waits.
+ * In both cases the socket is writable, so instead of watching it the sweep tries again each
+ * second (send_blocked). */
 static int send_packet(struct client *c, const uint8_t *data, size_t len, int fd)
 {
 	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
 	union fdpass_control control;
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	int unread;
 
+	if (fd >= 0 && ioctl(c->fd, SIOCOUTQ, &unread) == 0 && unread > CLIENT_UNREAD_MAX) {
+		c->send_blocked = true;
+		return 0;
+	}
 	fdpass_attach(&msg, &control, fd);
 	if (sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		return 1;
+	if (errno == ETOOMANYREFS) {
+		c->send_blocked = true;
+		return 0;
+	}
 	return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 }
 
@@ -104,6 +130,12 @@ static int flush_queue(struct client *c)
 
 /* Sends what it can; destroys the client if it is broken or has said its last word.
  * Returns false if the client is gone. */
+bool client_pump(struct client *c)
+{
+	c->send_blocked = false;
+	return pump(c);
+}
+
 static bool pump(struct client *c)
 {
 	if (c->broken || flush_queue(c) < 0 || (c->closing && !c->queue_head)) {
@@ -284,7 +316,7 @@ static int update_poll(struct client *c)
 {
 	int events = c->closing || c->peer_done ? 0 : UV_DISCONNECT;
 
-	if (c->queue_head)
+	if (c->queue_head && !c->send_blocked)
 		events |= UV_WRITABLE;
 	if (!c->closing && c->queued < c->srv->limits.max_queued)
 		events |= UV_READABLE;
@@ -356,6 +388,21 @@ int client_create(struct server *srv, int fd)
 	srv->clients = c;
 	srv->stats.connections++;
 	log_debug("%s: connected", c->name);
+	/* One user may not take every connection; root, who could stop the daemon anyway, may.
+	 * A connection past the limit is refused when it speaks: its first request is answered
+	 * with EUSERS and the connection closed (closing before reading it would reset the
+	 * connection and lose the reason). One that does not speak goes at the next sweep. */
+	if (c->peer.uid != 0) {
+		r = users_add(&srv->users, c->peer.uid, srv->limits.max_connections_per_user);
+		c->counted = r == 0;
+		if (r < 0) {
+			srv->dropped++;
+			c->refused = -r;
+			c->refused_at = uv_now(srv->loop) | 1;
+			log_warning("%s: too many connections of this user (%u)", c->name,
+			            srv->limits.max_connections_per_user);
+		}
+	}
 	return pump(c) ? 0 : -EIO;
 }
 

@@ -35,6 +35,11 @@
 
 struct reply_packet;
 
+/* Unread bytes of earlier replies past which a reply with a descriptor waits (client.c).
+ * The kernel counts each packet's whole buffer (about 1 KiB for a small reply), so this is
+ * a handful of replies; a client of libmmapc has at most one unread (a timed-out call's). */
+#define CLIENT_UNREAD_MAX 8192
+
 struct handle_slot {
 	struct tag *tag; /* NULL when the slot is free */
 	uint32_t generation;
@@ -58,6 +63,11 @@ struct client {
 	bool closing;             /* hang up once the queue is empty */
 	bool broken;              /* a send failed: destroy at the next pump */
 	bool peer_done;           /* the peer shut its writing side: read to the end, then close */
+	bool counted;             /* counted in srv->users */
+	int refused;              /* an errno its first request gets, then a hangup; or 0 */
+	uint64_t refused_at;      /* uv_now() when it was refused */
+	bool send_blocked;        /* unread replies or ETOOMANYREFS held one back: the sweep
+	                           * retries (client.c, send_packet) */
 
 	struct handle_slot *slots;
 	uint32_t n_slots, free_head, n_handles;
@@ -66,6 +76,10 @@ struct client {
 /* Takes over fd (a connected, non-blocking socket) and starts serving it. Returns 0 or a
  * negative errno (fd is then closed). */
 int client_create(struct server *srv, int fd);
+
+/* Tries again to send what waits for a client whose reply was held back (send_blocked; the
+ * sweep calls it). Returns false if the client is gone. */
+bool client_pump(struct client *c);
 
 /* Releases every hold, closes every queued descriptor and the socket, and frees the client
  * once libuv has closed its poll handle. */

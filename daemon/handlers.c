@@ -194,6 +194,8 @@ static const char *describe(int error)
 		return "length larger than the existing tag";
 	case EDQUOT:
 		return "quota exceeded";
+	case EUSERS:
+		return "too many connections of this user";
 	default:
 		return strerror(error);
 	}
@@ -206,6 +208,12 @@ void handlers_dispatch(struct client *c, const uint8_t *packet, size_t len, int 
 	int fd = -1;
 
 	int r = wire_decode_request(packet, len, &req);
+	if (c->refused) {
+		close_fds(fds, n_fds);
+		client_send_error(c, r == 0 ? req.id : 0, c->refused, describe(c->refused), true);
+		wire_request_finish(&req);
+		return;
+	}
 	if (r < 0) {
 		close_fds(fds, n_fds);
 		log_info("%s: refused a request: %s", c->name, describe(-r));

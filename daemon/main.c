@@ -57,6 +57,7 @@ static void usage(FILE *f)
 	        "  -f, --foreground            accepted for compatibility: mmapd never forks\n"
 	        "  -l, --log-level LEVEL       error, warning, notice (default), info or debug\n"
 	        "      --max-connections N     concurrent clients (default 8192)\n"
+	        "      --max-connections-per-user N  of them one user (not root) may have (1024)\n"
 	        "      --max-handles N         open handles per connection (default 65536)\n"
 	        "      --max-tags N            tags in all (default 65536)\n"
 	        "      --max-bytes SIZE        bytes of anonymous tags in all (default 16G)\n"
@@ -110,6 +111,7 @@ static bool parse_uint(const char *s, unsigned int *ret)
 
 enum {
 	OPT_MAX_CONNECTIONS = 256,
+	OPT_MAX_CONNECTIONS_USER,
 	OPT_MAX_HANDLES,
 	OPT_MAX_TAGS,
 	OPT_MAX_BYTES,
@@ -127,6 +129,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	        {"foreground", no_argument, NULL, 'f'},
 	        {"log-level", required_argument, NULL, 'l'},
 	        {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	        {"max-connections-per-user", required_argument, NULL, OPT_MAX_CONNECTIONS_USER},
 	        {"max-handles", required_argument, NULL, OPT_MAX_HANDLES},
 	        {"max-tags", required_argument, NULL, OPT_MAX_TAGS},
 	        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
@@ -159,6 +162,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_MAX_CONNECTIONS:
 			ok = parse_uint(optarg, &o->srv.max_connections);
+			break;
+		case OPT_MAX_CONNECTIONS_USER:
+			ok = parse_uint(optarg, &o->srv.max_connections_per_user);
 			break;
 		case OPT_MAX_HANDLES:
 			ok = parse_uint(optarg, &o->srv.max_handles);

@@ -23,6 +23,7 @@ void server_default_limits(struct server_limits *ret)
 {
 	*ret = (struct server_limits){
 	        .max_connections = 8192,
+	        .max_connections_per_user = 1024,
 	        .max_handles = 65536,
 	        .max_queued = 16,
 	        .throttle_seconds = 10,
@@ -143,6 +144,10 @@ static void sweep_cb(uv_timer_t *t)
 			         srv->limits.throttle_seconds);
 			srv->dropped++;
 			client_destroy(c);
+		} else if (c->refused && now - c->refused_at >= 1000) {
+			client_destroy(c); /* refused, and silent since */
+		} else if (c->send_blocked) {
+			client_pump(c);
 		}
 	}
 }
@@ -198,4 +203,5 @@ void server_finish(struct server *srv)
 	close(srv->listen_fd);
 	if (srv->reserve_fd >= 0)
 		close(srv->reserve_fd);
+	users_free(&srv->users);
 }

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "registry.h"
+#include "users.h"
 #include "wire.h"
 
 struct client;
@@ -27,12 +28,14 @@ struct store;
 
 struct server_limits {
 	unsigned int max_connections;
-	unsigned int max_handles;      /* per connection */
+	unsigned int max_connections_per_user; /* root is not limited */
+	unsigned int max_handles;              /* per connection */
 	unsigned int max_queued;       /* replies queued for one client before it is throttled */
 	unsigned int throttle_seconds; /* how long a throttled client may stay before it is cut */
 };
 
-/* Defaults: 8192 connections, 65536 handles each, 16 queued replies, 10 seconds. */
+/* Defaults: 8192 connections, 1024 of them per user, 65536 handles each, 16 queued
+ * replies, 10 seconds. */
 void server_default_limits(struct server_limits *ret);
 
 struct server {
@@ -51,6 +54,7 @@ struct server {
 	uint64_t dropped;        /* connections refused or cut */
 	struct store *store;     /* systemd's fd store (store.h), or NULL */
 	struct restore *restore; /* holds from before a restart (restore.h), or NULL */
+	struct users users;      /* connections per user */
 };
 
 /* Starts serving listen_fd (a listening SOCK_SEQPACKET socket, taken over) on loop.

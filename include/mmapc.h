@@ -169,6 +169,8 @@ typedef struct mmapc_map mmapc_map;
  *   -EFBIG      offset + length is larger than the existing tag;
  *   -EDQUOT     creating the tag would exceed a per-user or global quota;
  *   -EMFILE     the connection holds as many tags as the daemon allows one connection;
+ *   -EUSERS     the calling user has as many connections to the daemon as it allows one
+ *               user (--max-connections-per-user; root is not limited);
  *   -ENOENT, -ECONNREFUSED   no daemon listens on the socket;
  *   -ENAMETOOLONG  the socket path does not fit a sockaddr_un;
  *   -ECONNRESET, -ETIMEDOUT  the daemon went away, or did not answer within 30 s (or

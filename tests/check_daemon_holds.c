@@ -25,6 +25,9 @@
 #include <unistd.h>
 
 #include "daemon_helpers.h"
+#include "fdpass.h"
+#include "rawwire.h"
+#include "wire.h"
 
 /* ---- the daemon's own start-up ------------------------------------------------------------ */
 
@@ -298,6 +301,88 @@ START_TEST(test_daemon_shrink_never_splits_a_process_maps)
 }
 END_TEST
 
+/* As nobody: two connections are all that user may have; a third call is refused with
+ * EUSERS, and one more is allowed once one of the two has gone. */
+static int third_connection(void *arg)
+{
+	const struct test_daemon *d = arg;
+	if (dtest_become(65534, 65534) < 0)
+		return 10;
+	int a = daemon_connect(d), b = daemon_connect(d);
+	if (a < 0 || b < 0)
+		return 11;
+	if (mmapc_ping(NULL) != -EUSERS)
+		return 12;
+	int err;
+	if (dtest_tag_open("users", 4096, MMAPC_ACCESS_DEFAULT, NULL, &err) || err != -EUSERS)
+		return 13;
+	close(a);
+	for (int i = 0; i < 100; i++) {
+		if (mmapc_ping(NULL) > 0)
+			return 0;
+		usleep(10000); /* the daemon reaps the closed connection on its next turn */
+	}
+	return 14;
+}
+
+START_TEST(test_daemon_connections_per_user_are_capped)
+{
+	struct test_daemon d;
+	const char *args[] = {"--max-connections-per-user", "2", NULL};
+	int socks[5];
+
+	daemon_start(&d, args);
+	ck_assert_int_eq(dtest_in_child(third_connection, &d), 0);
+	/* Root is not limited. */
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_ge(socks[i] = daemon_connect(&d), 0);
+	ck_assert_int_gt(mmapc_ping(NULL), 0);
+	for (int i = 0; i < 5; i++)
+		close(socks[i]);
+	daemon_stop(&d);
+}
+END_TEST
+
+/* A client that sends opens and never reads their replies cannot pile the daemon's
+ * descriptors up in its socket (they count against the daemon's user in the kernel): the
+ * daemon holds replies back once a few are unread. */
+START_TEST(test_daemon_non_reader_cannot_pile_up_descriptors)
+{
+	struct test_daemon d;
+	const char *args[] = {"--throttle-seconds", "30", NULL};
+	char name[32];
+	uint8_t buf[512];
+	int got = 0;
+
+	daemon_start(&d, args);
+	int sock = raw_connect(&d);
+	for (int i = 1; i <= 200; i++) {
+		snprintf(name, sizeof(name), "pile%d", i);
+		struct wire_request req = raw_open_req((uint64_t)i, name, 4096);
+		raw_send_req(sock, &req, NULL, 0);
+	}
+	raw_sleep_ms(300);
+	for (;;) {
+		union fdpass_control control;
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+		int fds[FDPASS_MAX];
+		fdpass_expect(&msg, &control);
+		if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+			break;
+		size_t n = fdpass_collect(&msg, fds);
+		for (size_t k = 0; k < n; k++)
+			close(fds[k]);
+		got += (int)n;
+	}
+	ck_assert_int_ge(got, 1);
+	ck_assert_int_le(got, 16);
+	ck_assert_int_eq(daemon_ping(&d), 0); /* the others are served meanwhile */
+	close(sock);
+	daemon_stop(&d);
+}
+END_TEST
+
 Suite *daemon_holds_suite(void)
 {
 	Suite *s = suite_create("daemon_holds");
@@ -306,6 +391,8 @@ Suite *daemon_holds_suite(void)
 	tc = tcase_new("startup");
 	tcase_add_test(tc, test_daemon_socket_path_not_a_socket_left_alone);
 	tcase_add_test(tc, test_daemon_out_of_descriptors_refuses_request_keeps_client);
+	tcase_add_test(tc, test_daemon_connections_per_user_are_capped);
+	tcase_add_test(tc, test_daemon_non_reader_cannot_pile_up_descriptors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("holds");

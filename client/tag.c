@@ -17,10 +17,18 @@
  * for a file tag the daemon checks offset and length against the file itself.
  *
  * Re-claiming. A hold belongs to the process and connection that made it. One inherited
- * across fork, or one that outlived a daemon restart, holds nothing in the daemon's eyes and
- * is never used to serve a new open. Its maps keep working as memory; a resize first re-opens
- * the tag by name (must exist, same access), and accepts the new handle only if the daemon
- * hands back the very memory object the hold already has (same st_dev and st_ino);
+ * across fork holds nothing in the daemon's eyes and is never used to serve a new open.
+ * After a lost connection (a daemon restart), the library re-claims every hold this process
+ * still has, listed in the table or not (conn.c runs resume() once, before the next request):
+ * a Resume request names each by the memory it maps (st_dev, st_ino), and the daemon, if it
+ * came back from systemd's fd store, hands back a handle for each it had recorded for this
+ * pid; whatever the process no longer has is given back. A hold the daemon does not know,
+ * of an anonymous tag held for writing that this process did not unlink, is published: its
+ * memfd is sent with an Open (publish), and the daemon makes the tag anew from it if the name
+ * is free, or just gives a handle if the name leads to the same memory (another holder
+ * published it first). A hold that is neither re-claimed nor published keeps working as
+ * memory; a resize first re-opens the tag by name (must exist, same access), and accepts the
+ * new handle only if the daemon hands back the very memory object the hold already has;
  * otherwise the name now means something else and the resize fails with -ESTALE.
  *
  * Locking: the table of holds has its own mutex, taken after a map's and never held across

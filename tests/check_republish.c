@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon_helpers.h"
+#include "pbwriter.h"
 #include "rawwire.h"
 #include "wire.h"
 
@@ -250,6 +252,61 @@ START_TEST(test_republish_refuses_what_is_no_tag_memfd)
 }
 END_TEST
 
+/* ---- Resume from a client that had nothing pending ----------------------------------------- */
+
+START_TEST(test_republish_resume_cannot_take_holds_it_never_had)
+{
+	int base = daemon_fd_count(&d), sock = raw_connect(&d);
+	mmapc_map *m = dtest_tag_map("theirs", 4096);
+	struct stat st;
+
+	/* Memory this client never held (a memfd of its own, and nothing at all), named in a
+	 * Resume: no hold comes of it. */
+	int fd = memfd_create("probe", MFD_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	close(fd);
+	struct wire_resume_hold holds[2] = {{.dev = st.st_dev, .ino = st.st_ino, .writable = true},
+	                                    {.dev = 0, .ino = 0}};
+	struct wire_request req = raw_req(WIRE_RESUME, 1);
+	struct wire_reply rep;
+	req.holds = holds;
+	req.n_holds = 2;
+	req.last = true;
+	raw_send_req(sock, &req, NULL, 0);
+	uint8_t buf[WIRE_PACKET_MAX];
+	ssize_t n = raw_recv_packet(sock, buf, sizeof(buf), NULL);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(wire_decode_reply(buf, (size_t)n, &rep), 0);
+	ck_assert_int_eq(rep.op, WIRE_RESUME);
+	ck_assert_uint_eq(rep.n_handles, 2);
+	ck_assert_uint_eq(rep.handles[0], 0);
+	ck_assert_uint_eq(rep.handles[1], 0);
+	wire_reply_finish(&rep);
+
+	/* More holds than a request may name: refused as malformed, the connection stays. */
+	struct pb *p = pb_new(), *resume = pb_new();
+	for (int i = 0; i <= WIRE_RESUME_MAX; i++) {
+		struct pb *h = pb_new();
+		pb_uint(h, 2, (uint64_t)i + 1);
+		pb_msg(resume, 1, h);
+	}
+	pb_uint(p, REQ_VERSION, WIRE_VERSION);
+	pb_uint(p, REQ_ID, 2);
+	pb_msg(p, 17, resume);
+	raw_send_packet(sock, p->b, p->n, NULL, 0);
+	free(p);
+	raw_expect_error(sock, 0, EBADMSG);
+	raw_ping_on(sock, 3);
+	ck_assert_int_eq(query("theirs").holders, 1);
+	mmapc_free(m);
+	ck_assert_int_eq(query("theirs").holders, -1);
+	conn_disconnect_all(); /* our library's connection is not the bad client's */
+	close(sock);
+	raw_after_bad_client(&d, base);
+}
+END_TEST
+
 Suite *republish_suite(void)
 {
 	Suite *s = suite_create("republish");
@@ -259,6 +316,7 @@ Suite *republish_suite(void)
 	tcase_add_test(tc, test_republish_after_a_restart_by_hand);
 	tcase_add_test(tc, test_republish_first_publisher_wins);
 	tcase_add_test(tc, test_republish_refuses_what_is_no_tag_memfd);
+	tcase_add_test(tc, test_republish_resume_cannot_take_holds_it_never_had);
 	suite_add_tcase(s, tc);
 	return s;
 }

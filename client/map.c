@@ -330,9 +330,30 @@ static int grow_memfd(int fd, int64_t size)
 
 /* Moves m's mapping to newsize bytes. Growth that the kernel cannot place is -ENOMEM (mremap
  * says EINVAL for a size no address space can hold), as for a huge mmapc_open. */
+/* mremap refuses (EFAULT) to grow a range that spans several kernel mappings, which is
+ * what madvise with MADV_SEQUENTIAL, MADV_RANDOM and the like makes of part of a map (found
+ * by fuzz_map; CPython fails there too). A shared map is then mapped afresh from its
+ * descriptor at the new size, which shows the same memory, and the old mapping goes; a
+ * private one cannot be (its own pages would be lost) and keeps the error. */
+static void *remap_fresh(mmapc_map *m, size_t newsize)
+{
+	int fd = m->tag ? m->tag->fd : m->fd;
+
+	if ((m->flags & MAP_TYPE) != MAP_SHARED || fd < 0) {
+		errno = EFAULT;
+		return MAP_FAILED;
+	}
+	void *p = mmap(NULL, newsize, m->prot, m->flags, fd, m->offset);
+	if (p != MAP_FAILED)
+		munmap(m->data, m->len);
+	return p;
+}
+
 int map_remap(mmapc_map *m, size_t newsize)
 {
 	void *p = mremap(m->data, m->len, newsize, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED && errno == EFAULT)
+		p = remap_fresh(m, newsize);
 	if (p == MAP_FAILED)
 		return errno == EINVAL && newsize > m->len ? -ENOMEM : -errno;
 	m->data = p;

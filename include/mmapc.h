@@ -322,7 +322,9 @@ int64_t mmapc_size(mmapc_map *m);
  *     and the tag's name no longer leads to its memory.
  * The position is not changed, so it may be past the end afterwards. A failed resize changes
  * nothing: -ENOMEM if the address space cannot hold the new size, else the failed system
- * call's errno; the map keeps its old length and the memory object its old size. */
+ * call's errno; the map keeps its old length and the memory object its old size. A map whose
+ * kernel mapping was split (mmapc_madvise on part of it) still grows if it is shared (it is
+ * mapped afresh); a private one then fails with -EFAULT, as Python's does. */
 int mmapc_resize(mmapc_map *m, int64_t newsize);
 
 /* ---- zero-copy access and pinning ------------------------------------------------------- */

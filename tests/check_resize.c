@@ -839,6 +839,41 @@ START_TEST(test_resize_fork_concurrent_growth_race)
 }
 END_TEST
 
+/* madvise on part of a map splits its kernel mapping, and mremap cannot grow a range that
+ * spans two (found by fuzz_map): a shared map still grows, by mapping its descriptor afresh,
+ * with its bytes; a private one cannot be remapped so and keeps Python's EFAULT, unchanged. */
+START_TEST(test_resize_grows_after_madvise_split_the_mapping)
+{
+	mmapc_map *m = anon_map(8192);
+	ck_assert_int_eq(mmapc_setitem(m, 8191, 'z'), 0);
+	ck_assert_int_eq(mmapc_madvise(m, MADV_SEQUENTIAL, 0, 4096), 0);
+	ck_assert_int_eq(mmapc_resize(m, 16384), 0);
+	ck_assert_int_eq(mmapc_len(m), 16384);
+	ck_assert_int_eq(mmapc_getitem(m, 8191), 'z');
+	ck_assert_int_eq(mmapc_setitem(m, 16383, 'e'), 0);
+	mmapc_free(m);
+
+	char path[] = "/tmp/mmapc-split-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(ftruncate(fd, 8192), 0);
+	ck_assert_int_eq(mmapc_open(&m, fd, 8192, MMAPC_ACCESS_WRITE, 0, NULL), 0);
+	ck_assert_int_eq(mmapc_madvise(m, MADV_RANDOM, 4096, 4096), 0);
+	ck_assert_int_eq(mmapc_resize(m, 12288), 0);
+	ck_assert_int_eq(file_size(fd), 12288);
+	mmapc_free(m);
+
+	struct mmapc_options priv = {.flags = MAP_PRIVATE};
+	ck_assert_int_eq(mmapc_open(&m, -1, 8192, MMAPC_ACCESS_DEFAULT, 0, &priv), 0);
+	ck_assert_int_eq(mmapc_madvise(m, MADV_SEQUENTIAL, 0, 4096), 0);
+	ck_assert_int_eq(mmapc_resize(m, 16384), -EFAULT);
+	ck_assert_int_eq(mmapc_len(m), 8192);
+	mmapc_free(m);
+	close(fd);
+}
+END_TEST
+
 Suite *resize_suite(void)
 {
 	Suite *s = suite_create("resize");
@@ -866,6 +901,7 @@ Suite *resize_suite(void)
 	tcase_add_test(tc, test_resize_huge_growth_fails_cleanly);
 	tcase_add_test(tc, test_resize_after_release_works);
 	tcase_add_test(tc, test_resize_creates_no_descriptor);
+	tcase_add_test(tc, test_resize_grows_after_madvise_split_the_mapping);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("fork");

@@ -339,10 +339,8 @@ static void *remap_fresh(mmapc_map *m, size_t newsize)
 {
 	int fd = m->tag ? m->tag->fd : m->fd;
 
-	if ((m->flags & MAP_TYPE) != MAP_SHARED || fd < 0) {
-		errno = EFAULT;
+	if ((m->flags & MAP_TYPE) != MAP_SHARED || fd < 0)
 		return MAP_FAILED;
-	}
 	void *p = mmap(NULL, newsize, m->prot, m->flags, fd, m->offset);
 	if (p != MAP_FAILED)
 		munmap(m->data, m->len);
@@ -352,8 +350,14 @@ static void *remap_fresh(mmapc_map *m, size_t newsize)
 int map_remap(mmapc_map *m, size_t newsize)
 {
 	void *p = mremap(m->data, m->len, newsize, MREMAP_MAYMOVE);
-	if (p == MAP_FAILED && errno == EFAULT)
+	/* (valgrind's mremap says ENOMEM there.) If the fresh mapping fails too, the first
+	 * failure's reason stands. */
+	if (p == MAP_FAILED && (errno == EFAULT || errno == ENOMEM) && newsize > m->len) {
+		int e = errno;
 		p = remap_fresh(m, newsize);
+		if (p == MAP_FAILED)
+			errno = e;
+	}
 	if (p == MAP_FAILED)
 		return errno == EINVAL && newsize > m->len ? -ENOMEM : -errno;
 	m->data = p;

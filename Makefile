@@ -1,12 +1,17 @@
 # Makefile: builds libmmapc, mmapd, mmapctl, the tests and the benchmarks into build/.
 #
 #   make                 the libraries, the daemon and the tools
-#   make check           build and run the Check suites (fails if any test fails)
+#   make check           everything CI runs: make test, then the suites under ASan+UBSan and
+#                        valgrind, TSan, the stress harness (quick) and the fuzzers (smoke)
+#   make test            the quick loop: the Check suites, the Python tests, the install
+#                        test and (as root) the systemd container test
 #   make run             build and start mmapd in the foreground on the default socket
 #   make demo            the demonstrations (a parent and child sharing an anonymous map)
 #   make bench           the benchmarks
 #   make valgrind        the suites under valgrind memcheck
-#   make SANITIZE=address,undefined check    the suites under ASan and UBSan
+#   make check-asan      the suites under ASan and UBSan (in $(B)-asan)
+#   make tsan-check / stress / stress-quick   tests/stress/stress.mk
+#   make fuzz / fuzz-smoke / fuzz-build       fuzz/fuzz.mk
 #   make install / uninstall    honour PREFIX, DESTDIR, LIBDIR, SYSTEMDUNITDIR, PYTHONDIR
 #   make python / check-python  the Python module mmapc and its tests (python/python.mk)
 #   make systemd-check   mmapd under a real systemd in a container (part of check as root)
@@ -137,13 +142,15 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LIB_A)
 
 # ---- the Python binding (module mmapc): python/python.mk ---------------------------------
 include python/python.mk
+include tests/stress/stress.mk
+include fuzz/fuzz.mk
 
 ALL_TARGETS = $(LIB_SO) $(B)/libmmapc.so.$(SONAME_MAJOR) $(B)/libmmapc.so $(LIB_A) $(MMAPD) \
 	$(MMAPCTL) $(DEMO_BINS) $(PY_MODULE)
 
-.PHONY: all check run demo bench valgrind install uninstall clean format format-check deps \
-	systemd-check \
-	build-check build-demo build-run build-bench
+.PHONY: all check test run demo bench valgrind install uninstall clean format format-check \
+	deps systemd-check check-asan \
+	build-check build-test build-demo build-run build-bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -151,7 +158,7 @@ all: $(ALL_TARGETS)
 
 # The entry points a person runs on a fresh machine install the Debian packages first
 # (tools/install-deps), then build in a second make, whose pkg-config calls see them.
-check demo run bench:
+check test demo run bench:
 	$(Q)tools/install-deps
 	$(Q)$(MAKE) --no-print-directory build-$@
 
@@ -200,7 +207,7 @@ $(B)/examples/%: $(B)/examples/%.o $(LIB_A)
 # container (tests/systemd/run: root only; about 75 s the first time, which builds the
 # container's root, 25 s after; SYSTEMD_CHECK=0 skips it).
 SYSTEMD_CHECK ?= 1
-build-check: $(TEST_BIN) $(ALL_TARGETS)
+build-test: $(TEST_BIN) $(ALL_TARGETS)
 	$(Q)MMAPD_BIN=$(abspath $(MMAPD)) MMAPCTL_BIN=$(abspath $(MMAPCTL)) $(TEST_BIN)
 	$(Q)$(MAKE) --no-print-directory check-python
 	$(Q)if [ -z "$(SANITIZE)" ]; then tests/install-test $(B); \
@@ -209,6 +216,21 @@ build-check: $(TEST_BIN) $(ALL_TARGETS)
 		echo "systemd: skipped (SANITIZE or SYSTEMD_CHECK=0)"; \
 	elif [ "$$(id -u)" != 0 ]; then echo "systemd: skipped (needs root)"; \
 	else tests/systemd/run $(B); fi
+
+# make check, what CI runs: make test, then every suite again under ASan and UBSan (in
+# $(B)-asan), the suites and every daemon under valgrind, the threaded client under TSan,
+# the stress harness at CI sizes and each fuzzer for a short fixed time. About 6 minutes
+# here (plus a minute the first time, for the container's root); make test alone is the
+# quick loop.
+build-check: build-test
+	$(Q)$(MAKE) --no-print-directory check-asan
+	$(Q)$(MAKE) --no-print-directory valgrind
+	$(Q)$(MAKE) --no-print-directory tsan-check
+	$(Q)$(MAKE) --no-print-directory stress-quick
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
+
+check-asan:
+	$(Q)$(MAKE) --no-print-directory B=$(B)-asan SANITIZE=address,undefined build-test
 
 # The suites in one process under memcheck, for memory errors, and every mmapd they start
 # under memcheck with leak checking (its exit status, which the tests assert, carries the

@@ -1,0 +1,1128 @@
+/* fuzz_map.c: libFuzzer differential harness for libmmapc's map object against a reference
+ * model of Python's mmap written here, independently of client/map*.c and client/find.c.
+ *
+ * Each input opens one anonymous map (mmapc_open with fileno -1 and no tagname) and drives
+ * it through a sequence of operations chosen by the input's bytes: find, rfind, getslice and
+ * setslice with any start, stop and step (MMAPC_OMIT and negative ones included), seek with
+ * every whence (and a bad one), read, read_view, readline, readline_view, write, write_byte,
+ * read_byte, move, resize, getitem, setitem, flush, madvise, acquire/release and close. Every
+ * return value and errno is compared with the model's, and after every operation so are the
+ * position, the length, mmapc_size, the access, the offset and every byte of the map. Any
+ * difference is an abort() with a line that says what differed.
+ *
+ * The model (struct model) is a byte array plus a position, following the project's spec
+ * (python-mmap-semantics.md) and include/mmapc.h's documented errnos and deliberate
+ * differences: an anonymous map is a memfd that never shrinks, so mmapc_size is the largest
+ * size the map ever had, and a map that shrinks and grows back sees the bytes still there
+ * (shared), or, for a MAP_PRIVATE map, its private copies of the pages it kept and zeroes from
+ * the memfd past them. The open itself is checked too: its options (flags, prot, access,
+ * offset, MMAPC_NOTRACKFD, bad option bits, a zero or negative length) are drawn from the
+ * input and the errno the model predicts is compared, before a map that opens is driven.
+ *
+ * Maps stay under MODEL_MAX (64 KiB), so that a run stays fast; resize asks for larger sizes
+ * only at 2^62 bytes and above, which no address space holds (-ENOMEM, nothing changes).
+ *
+ * With MMAPC_FUZZ_SEEDS=<dir> in the environment the harness writes a seed corpus (every
+ * operation, a few times, on maps opened every way) to dir and exits.
+ *
+ * Not here: tagged maps and the daemon (fuzz_request.c), file-backed maps, threads and fork.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mmapc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* The largest map the harness makes (and so the largest the model holds). */
+#define MODEL_MAX (64 * 1024)
+/* Operations per input, at most. */
+#define OPS_MAX 256
+/* The longest needle, write or slice assignment the harness builds. */
+#define CHUNK_MAX 1024
+
+/* The model and the harness's own loops are not what the fuzzer should learn from: their
+ * coverage would only dilute the library's, and cost time on every byte of a map. */
+#define UNINSTRUMENTED __attribute__((no_sanitize("coverage")))
+
+#define FAIL(...) \
+	do { \
+		fprintf(stderr, "fuzz_map: op %u (%s): ", op_index, op_name); \
+		fprintf(stderr, __VA_ARGS__); \
+		fprintf(stderr, "\n"); \
+		abort(); \
+	} while (0)
+
+static unsigned int op_index;
+/* MMAPC_FUZZ_STRICT: the known difference in op_resize is a finding too (to reproduce it). */
+static bool strict;
+static const char *op_name = "open";
+static size_t page_size;
+
+/* ---- the input ------------------------------------------------------------------------------ */
+
+struct input {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t take_u8(struct input *in)
+{
+	if (!in->n)
+		return 0;
+	in->n--;
+	return *in->p++;
+}
+
+static uint16_t take_u16(struct input *in)
+{
+	return (uint16_t)(take_u8(in) | take_u8(in) << 8);
+}
+
+static uint64_t take_u64(struct input *in)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)take_u8(in) << (8 * i);
+	return v;
+}
+
+/* A position-like argument: mostly near the map (len is its length now), sometimes one of
+ * the values at the edges of int64_t, MMAPC_OMIT among them. */
+static int64_t take_index(struct input *in, int64_t len)
+{
+	uint8_t k = take_u8(in);
+
+	switch (k >> 4) {
+	case 0:
+		return MMAPC_OMIT;
+	case 1: {
+		static const int64_t edges[] = {
+		        INT64_MAX, INT64_MIN + 1,      -INT64_MAX / 2, INT64_MAX / 2, -1, 0,
+		        1,         (int64_t)UINT32_MAX};
+		return edges[k & 7];
+	}
+	case 2:
+		return (int64_t)take_u64(in);
+	case 3:
+		return len + (int64_t)(k & 15) - 8; /* around the end */
+	case 4:
+		return -len + (int64_t)(k & 15) - 8; /* around the start, counted from the end */
+	case 5:
+		return -(int64_t)take_u16(in);
+	default: {
+		int64_t v = take_u16(in);
+		return len > 0 ? v % (len + 2) : v;
+	}
+	}
+}
+
+/* A map size, 1..MODEL_MAX: small mostly, since every operation costs in proportion. */
+static int64_t take_size(struct input *in)
+{
+	uint8_t k = take_u8(in);
+
+	if (k < 160)
+		return k + 1;
+	if (k < 240)
+		return (int64_t)(take_u8(in) | (k & 31) << 8) + 1;
+	return take_u16(in) % MODEL_MAX + 1;
+}
+
+/* A step: small positive or negative mostly. */
+static int64_t take_step(struct input *in)
+{
+	uint8_t k = take_u8(in);
+
+	switch (k >> 5) {
+	case 0:
+		return MMAPC_OMIT;
+	case 1:
+		return k & 1 ? INT64_MAX : -INT64_MAX;
+	case 2:
+		return 0;
+	case 3:
+		return (int64_t)take_u64(in);
+	default:
+		return (k & 16) ? (int64_t)(k & 15) + 1 : -(int64_t)(k & 15) - 1;
+	}
+}
+
+/* ---- the model ------------------------------------------------------------------------------ */
+
+struct model {
+	uint8_t *obj;    /* what the map shows: obj[0..len) (the memfd's bytes, or the private
+	                   * copy of them), and past len what a growth would show again */
+	size_t obj_size; /* the memfd's size: the largest size the map ever had */
+	size_t len;
+	int64_t pos;
+	int access;
+	bool private_map; /* MAP_PRIVATE: pages dropped by a shrink come back as the memfd's */
+	bool trackfd;
+	bool closed;
+	unsigned int pins;
+	int64_t offset;
+	bool advised; /* a madvise split the mapping: see op_resize */
+};
+
+static uint8_t model_buf[MODEL_MAX];
+static struct model M;
+static mmapc_map *map;
+
+static bool writable(void)
+{
+	return M.access != MMAPC_ACCESS_READ;
+}
+
+static int64_t remaining(void)
+{
+	return M.pos < (int64_t)M.len ? (int64_t)M.len - M.pos : 0;
+}
+
+/* Python's find/rfind bound: negative counts from the end, then clamped to [0, len]. */
+UNINSTRUMENTED static int64_t bound(int64_t v, int64_t dflt)
+{
+	int64_t len = (int64_t)M.len;
+	if (v == MMAPC_OMIT)
+		v = dflt;
+	if (v < 0)
+		v = v + len < 0 ? 0 : v + len;
+	return v > len ? len : v;
+}
+
+UNINSTRUMENTED static int64_t model_find(const uint8_t *sub, size_t n, int64_t start, int64_t end,
+                                         bool last)
+{
+	int64_t s = bound(start, M.pos), e = bound(end, (int64_t)M.len);
+
+	if (e < s)
+		return -ENOENT;
+	if ((int64_t)n > e - s)
+		return -ENOENT;
+	if (n == 0)
+		return last ? e : s;
+	if (!last) {
+		for (int64_t i = s; i + (int64_t)n <= e; i++) {
+			const uint8_t *hit =
+			        memchr(M.obj + i, sub[0], (size_t)(e - (int64_t)n - i + 1));
+			if (!hit)
+				return -ENOENT;
+			i = hit - M.obj;
+			if (memcmp(hit, sub, n) == 0)
+				return i;
+		}
+	} else {
+		for (int64_t i = e - (int64_t)n; i >= s; i--) {
+			const uint8_t *hit = memrchr(M.obj + s, sub[0], (size_t)(i - s + 1));
+			if (!hit)
+				return -ENOENT;
+			i = hit - M.obj;
+			if (memcmp(hit, sub, n) == 0)
+				return i;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Python's slice rules, written out as the language reference says them, not as a count
+ * formula: each index is visited in turn. Fills idx (if not NULL) and returns the count, or
+ * -EINVAL for step 0. */
+UNINSTRUMENTED static int64_t model_slice(int64_t start, int64_t stop, int64_t step, int64_t *idx)
+{
+	int64_t len = (int64_t)M.len, count = 0;
+
+	if (step == MMAPC_OMIT)
+		step = 1;
+	if (step == 0)
+		return -EINVAL;
+	if (step > 0) {
+		start = start == MMAPC_OMIT ? 0
+		        : start < 0         ? (start + len < 0 ? 0 : start + len)
+		                            : (start > len ? len : start);
+		stop = stop == MMAPC_OMIT ? len
+		       : stop < 0         ? (stop + len < 0 ? 0 : stop + len)
+		                          : (stop > len ? len : stop);
+		for (int64_t i = start; i < stop;) {
+			if (idx)
+				idx[count] = i;
+			count++;
+			if (__builtin_add_overflow(i, step, &i))
+				break;
+		}
+	} else {
+		/* Negative steps: the clamps are to [-1, len - 1]; -1 is "before the start". */
+		start = start == MMAPC_OMIT ? len - 1
+		        : start < 0         ? (start + len < 0 ? -1 : start + len)
+		                            : (start > len - 1 ? len - 1 : start);
+		stop = stop == MMAPC_OMIT ? -1
+		       : stop < 0         ? (stop + len < 0 ? -1 : stop + len)
+		                          : (stop > len - 1 ? len - 1 : stop);
+		for (int64_t i = start; i > stop;) {
+			if (idx)
+				idx[count] = i;
+			count++;
+			if (__builtin_add_overflow(i, step, &i))
+				break;
+		}
+	}
+	return count;
+}
+
+/* Resizes the model as map.c resizes an anonymous map. */
+UNINSTRUMENTED static void model_resize(size_t newsize)
+{
+	if (newsize < M.len && M.private_map) {
+		/* The private pages past the new end are unmapped: a later growth maps the memfd
+		 * there again, which a private map never wrote. */
+		size_t keep = (newsize + page_size - 1) / page_size * page_size;
+		if (keep < M.obj_size)
+			memset(M.obj + keep, 0, M.obj_size - keep);
+	}
+	if (newsize > M.obj_size) {
+		memset(M.obj + M.obj_size, 0, newsize - M.obj_size);
+		M.obj_size = newsize;
+	}
+	M.len = newsize;
+}
+
+/* ---- comparing --------------------------------------------------------------------------- */
+
+static void expect(int64_t got, int64_t want, const char *what)
+{
+	if (got != want)
+		FAIL("%s: got %" PRId64 ", the model says %" PRId64, what, got, want);
+}
+
+/* The index of the first byte where a and b differ, or n. A loop of its own rather than
+ * memcmp: libFuzzer's memcmp hook and ASan's range checks would cost more than the
+ * comparison, on every byte of the map after every operation. */
+UNINSTRUMENTED static size_t first_difference(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			break;
+	}
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+static void expect_bytes(const uint8_t *got, const uint8_t *want, size_t n, const char *what)
+{
+	size_t i = first_difference(got, want, n);
+	if (i < n)
+		FAIL("%s: byte %zu is %u, the model says %u", what, i, got[i], want[i]);
+}
+
+/* mmapc_size is a system call: it is asked after an open and a resize, and at the end. */
+static void check_size(void)
+{
+	if (!M.closed)
+		expect(mmapc_size(map), M.trackfd ? (int64_t)M.obj_size : -EBADF, "size");
+}
+
+/* The state after every operation. */
+static void check_state(void)
+{
+	expect(mmapc_closed(map), M.closed, "closed");
+	expect(mmapc_seekable(map), 1, "seekable");
+	if (M.closed) {
+		expect(mmapc_len(map), -EBADF, "len of a closed map");
+		expect(mmapc_tell(map), -EBADF, "tell of a closed map");
+		expect(mmapc_size(map), -EBADF, "size of a closed map");
+		if (mmapc_data(map) != NULL)
+			FAIL("data of a closed map is not NULL");
+		return;
+	}
+	expect(mmapc_len(map), (int64_t)M.len, "len");
+	expect(mmapc_tell(map), M.pos, "tell");
+	expect(mmapc_access(map), M.access, "access");
+	expect(mmapc_offset(map), M.offset, "offset");
+	expect_bytes(mmapc_data(map), M.obj, M.len, "contents");
+}
+
+/* ---- the operations ------------------------------------------------------------------------ */
+
+/* Bytes for a needle: a piece of the map itself (so that searches find things), maybe with
+ * its last byte changed, or bytes from the input. */
+static size_t take_needle(struct input *in, uint8_t *buf)
+{
+	uint8_t k = take_u8(in);
+	size_t n = take_u8(in);
+
+	if (k & 1)
+		n = n * 4 + (k >> 6); /* now and then a long needle (two-way search) */
+	if (n > CHUNK_MAX)
+		n = CHUNK_MAX;
+	if ((k & 2) && M.len) {
+		size_t at = take_u16(in) % M.len;
+		if (n > M.len - at)
+			n = M.len - at;
+		memcpy(buf, M.obj + at, n);
+		if ((k & 4) && n)
+			buf[n - 1] ^= (uint8_t)(1 + (k >> 3));
+		return n;
+	}
+	if (n > in->n)
+		n = in->n;
+	memcpy(buf, in->p, n);
+	in->p += n;
+	in->n -= n;
+	return n;
+}
+
+/* n bytes of data from the input, padded with a pattern when the input runs short. */
+UNINSTRUMENTED static void take_bytes(struct input *in, uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = in->n ? take_u8(in) : (uint8_t)(i * 7 + 1);
+}
+
+static void op_find(struct input *in, bool last)
+{
+	static uint8_t sub[CHUNK_MAX];
+	size_t n = take_needle(in, sub);
+	int64_t start = take_index(in, (int64_t)M.len), end = take_index(in, (int64_t)M.len);
+	int64_t got =
+	        last ? mmapc_rfind(map, sub, n, start, end) : mmapc_find(map, sub, n, start, end);
+	int64_t want = M.closed ? -EBADF : model_find(sub, n, start, end, last);
+
+	if (got != want)
+		FAIL("%s(n=%zu, start=%" PRId64 ", end=%" PRId64 ") = %" PRId64
+		     ", the model says %" PRId64 " (len %zu pos %" PRId64 ")",
+		     last ? "rfind" : "find", n, start, end, got, want, M.len, M.pos);
+}
+
+UNINSTRUMENTED static void gather(uint8_t *out, const int64_t *idx, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = M.obj[idx[i]];
+}
+
+UNINSTRUMENTED static void scatter(const uint8_t *in, const int64_t *idx, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		M.obj[idx[i]] = in[i];
+}
+
+static void op_getslice(struct input *in)
+{
+	static int64_t idx[MODEL_MAX];
+	static uint8_t buf[MODEL_MAX + 1], want[MODEL_MAX];
+	int64_t len = (int64_t)M.len;
+	int64_t start = take_index(in, len), stop = take_index(in, len), step = take_step(in);
+	uint8_t k = take_u8(in);
+
+	int64_t count = M.closed ? -EBADF : model_slice(start, stop, step, idx);
+	/* bufsize: the whole slice, less of it, or nothing (the snprintf-style sizing call). */
+	size_t bufsize = count > 0 ? (size_t)count : 0;
+	if (k & 1)
+		bufsize = bufsize ? (size_t)k % (bufsize + 1) : 0;
+	else if (k & 2)
+		bufsize = 0;
+	memset(buf, 0xee, bufsize + 1);
+	int64_t got = mmapc_getslice(map, start, stop, step, bufsize ? buf : NULL, bufsize);
+	if (got != count)
+		FAIL("getslice(%" PRId64 ", %" PRId64 ", %" PRId64 ") = %" PRId64
+		     ", the model says %" PRId64 " (len %zu)",
+		     start, stop, step, got, count, M.len);
+	if (count < 0)
+		return;
+	gather(want, idx, bufsize);
+	expect_bytes(buf, want, bufsize, "getslice's bytes");
+	if (bufsize < sizeof(buf) && buf[bufsize] != 0xee)
+		FAIL("getslice wrote past bufsize %zu", bufsize);
+}
+
+static void op_setslice(struct input *in)
+{
+	static int64_t idx[MODEL_MAX];
+	static uint8_t data[MODEL_MAX + 1];
+	int64_t len = (int64_t)M.len;
+	int64_t start = take_index(in, len), stop = take_index(in, len), step = take_step(in);
+	uint8_t k = take_u8(in);
+
+	int64_t count = M.closed ? 0 : model_slice(start, stop, step, idx);
+	size_t n = count > 0 ? (size_t)count : 0;
+	if ((k & 3) == 1)
+		n++;
+	else if ((k & 3) == 2 && n)
+		n--;
+	take_bytes(in, data, n);
+
+	int64_t want;
+	if (M.closed)
+		want = -EBADF;
+	else if (!writable())
+		want = -EACCES;
+	else if (count < 0)
+		want = count;
+	else if ((size_t)count != n)
+		want = -ERANGE;
+	else
+		want = 0;
+	int64_t got = mmapc_setslice(map, start, stop, step, data, n);
+	if (got != want)
+		FAIL("setslice(%" PRId64 ", %" PRId64 ", %" PRId64 ", n=%zu) = %" PRId64
+		     ", the model says %" PRId64 " (len %zu)",
+		     start, stop, step, n, got, want, M.len);
+	if (want == 0)
+		scatter(data, idx, n);
+}
+
+static void op_seek(struct input *in)
+{
+	uint8_t k = take_u8(in);
+	int whence = (k & 3) == 3 ? (k >> 2) % 8 : k & 3; /* now and then 3..7, unknown ones */
+	int64_t dist = take_index(in, (int64_t)M.len);    /* MMAPC_OMIT: INT64_MIN, a plain value */
+
+	int64_t want;
+	if (M.closed) {
+		want = -EBADF;
+	} else {
+		int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? M.pos : (int64_t)M.len;
+		int64_t to;
+		if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END)
+			want = -EINVAL;
+		else if (__builtin_add_overflow(base, dist, &to) || to < 0 || to > (int64_t)M.len)
+			want = -EINVAL;
+		else
+			want = to;
+	}
+	int64_t got = mmapc_seek(map, dist, whence);
+	if (got != want)
+		FAIL("seek(%" PRId64 ", %d) = %" PRId64 ", the model says %" PRId64
+		     " (len %zu pos %" PRId64 ")",
+		     dist, whence, got, want, M.len, M.pos);
+	if (want >= 0)
+		M.pos = want;
+}
+
+static void op_read(struct input *in)
+{
+	static uint8_t buf[MODEL_MAX];
+	uint8_t k = take_u8(in);
+	size_t n = k & 1 ? take_u16(in) : (size_t)(k >> 1);
+	if (k == 0xff)
+		n = SIZE_MAX; /* "everything", the way a caller might say it */
+
+	/* No read returns more than the map's length, so buf always has room. */
+	int64_t want = M.closed ? -EBADF : (uint64_t)remaining() < n ? remaining() : (int64_t)n;
+	expect(mmapc_read(map, buf, n), want, "read");
+	if (want > 0) {
+		expect_bytes(buf, M.obj + M.pos, (size_t)want, "read's bytes");
+		M.pos += want;
+	}
+}
+
+static void op_read_view(struct input *in)
+{
+	int64_t n = take_index(in, (int64_t)M.len);
+	const void *p = NULL;
+
+	int64_t want = M.closed ? -EBADF : (n >= 0 && n < remaining() ? n : remaining());
+	int64_t got = mmapc_read_view(map, n, &p);
+	expect(got, want, "read_view");
+	if (want < 0)
+		return;
+	int64_t at = M.pos < (int64_t)M.len ? M.pos : (int64_t)M.len;
+	if (p != (const uint8_t *)mmapc_data(map) + at)
+		FAIL("read_view's pointer is not the map's byte %" PRId64, at);
+	M.pos += want;
+}
+
+UNINSTRUMENTED static int64_t model_line(void)
+{
+	int64_t left = remaining();
+	if (!left)
+		return 0;
+	const uint8_t *nl = memchr(M.obj + M.pos, '\n', (size_t)left);
+	return nl ? nl - (M.obj + M.pos) + 1 : left;
+}
+
+static void op_readline(struct input *in)
+{
+	uint8_t k = take_u8(in);
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (k & 1) {
+		/* The zero-copy form. */
+		const void *p = NULL;
+		int64_t want = M.closed ? -EBADF : model_line();
+		int64_t got = mmapc_readline_view(map, &p);
+		expect(got, want, "readline_view");
+		if (want > 0) {
+			expect_bytes(p, M.obj + M.pos, (size_t)want, "readline_view's bytes");
+			M.pos += want;
+		}
+		return;
+	}
+	if (k & 2) {
+		/* A buffer that is there already, maybe too small. */
+		cap = (size_t)(k >> 2) + 1;
+		line = malloc(cap);
+		if (!line)
+			abort();
+	}
+	int64_t want = M.closed ? -EBADF : model_line();
+	int64_t got = mmapc_readline(map, &line, &cap);
+	expect(got, want, "readline");
+	if (want >= 0) {
+		if (!line || cap < (size_t)want + 1 || line[want] != '\0')
+			FAIL("readline's buffer: cap %zu for a line of %" PRId64, cap, want);
+		expect_bytes((const uint8_t *)line, M.obj + M.pos, (size_t)want,
+		             "readline's bytes");
+		M.pos += want;
+	}
+	free(line);
+	if (k & 4)
+		expect(mmapc_readline(map, NULL, &cap), M.closed ? -EBADF : -EINVAL,
+		       "readline without a buffer");
+}
+
+static void op_write(struct input *in)
+{
+	static uint8_t data[CHUNK_MAX + 16];
+	uint8_t k = take_u8(in);
+	size_t n = k & 1 ? (size_t)take_u16(in) % (CHUNK_MAX + 1) : (size_t)(k >> 1);
+	if ((k & 3) == 3)
+		n = (size_t)(remaining() + (k >> 2) % 3) - 1; /* the end, or one past it */
+	if (n > CHUNK_MAX)
+		n = CHUNK_MAX;
+	take_bytes(in, data, n);
+
+	int64_t want;
+	if (M.closed)
+		want = -EBADF;
+	else if (!writable())
+		want = -EACCES;
+	else if (M.pos > (int64_t)M.len || (int64_t)M.len - M.pos < (int64_t)n)
+		want = -EINVAL;
+	else
+		want = (int64_t)n;
+	expect(mmapc_write(map, data, n), want, "write");
+	if (want > 0) {
+		memcpy(M.obj + M.pos, data, n);
+		M.pos += want;
+	}
+}
+
+static void op_write_byte(struct input *in)
+{
+	uint8_t k = take_u8(in);
+	int value = k < 0xf0 ? take_u8(in) : (int[]){-1, 256, INT32_MIN, INT32_MAX}[k & 3];
+
+	int want;
+	if (M.closed)
+		want = -EBADF;
+	else if (value < 0 || value > 255)
+		want = -EOVERFLOW;
+	else if (!writable())
+		want = -EACCES;
+	else if (M.pos >= (int64_t)M.len)
+		want = -EINVAL;
+	else
+		want = 0;
+	expect(mmapc_write_byte(map, value), want, "write_byte");
+	if (want == 0)
+		M.obj[M.pos++] = (uint8_t)value;
+}
+
+static void op_read_byte(void)
+{
+	int want = M.closed ? -EBADF : M.pos >= (int64_t)M.len ? -EINVAL : M.obj[M.pos];
+	expect(mmapc_read_byte(map), want, "read_byte");
+	if (want >= 0)
+		M.pos++;
+}
+
+static void op_move(struct input *in)
+{
+	int64_t len = (int64_t)M.len;
+	int64_t dest = take_index(in, len), src = take_index(in, len), count = take_index(in, len);
+	if (dest == MMAPC_OMIT)
+		dest = 0;
+	if (src == MMAPC_OMIT)
+		src = len;
+	if (count == MMAPC_OMIT)
+		count = len / 2;
+
+	int want;
+	if (M.closed)
+		want = -EBADF;
+	else if (!writable())
+		want = -EACCES;
+	else if (dest < 0 || src < 0 || count < 0 || dest > len || src > len ||
+	         count > len - dest || count > len - src)
+		want = -EINVAL;
+	else
+		want = 0;
+	int got = mmapc_move(map, dest, src, count);
+	if (got != want)
+		FAIL("move(%" PRId64 ", %" PRId64 ", %" PRId64
+		     ") = %d, the model says %d (len %zu)",
+		     dest, src, count, got, want, M.len);
+	if (want == 0)
+		memmove(M.obj + dest, M.obj + src, (size_t)count);
+}
+
+static void op_resize(struct input *in)
+{
+	uint8_t k = take_u8(in);
+	int64_t newsize;
+
+	switch (k & 7) {
+	case 0:
+		newsize = 0;
+		break;
+	case 1:
+		newsize = -(int64_t)take_u8(in);
+		break;
+	case 2:
+		newsize = (int64_t)1 << 62 | take_u8(in); /* no address space holds it */
+		break;
+	case 3:
+		newsize = INT64_MAX;
+		break;
+	case 4:
+		newsize = (int64_t)M.len + (int64_t)(k >> 3) - 16; /* around the size now */
+		break;
+	default:
+		newsize = take_size(in);
+		break;
+	}
+	if (newsize > MODEL_MAX && newsize < (int64_t)1 << 62)
+		newsize = MODEL_MAX;
+
+	int want;
+	if (M.closed)
+		want = -EBADF;
+	else if (M.pins)
+		want = -EBUSY;
+	else if (!M.trackfd)
+		want = -EINVAL;
+	else if (M.access != MMAPC_ACCESS_WRITE && M.access != MMAPC_ACCESS_DEFAULT)
+		want = -EACCES;
+	else if (newsize <= 0)
+		want = -EINVAL;
+	else if (newsize > MODEL_MAX)
+		want = -ENOMEM;
+	else
+		want = 0;
+	int got = mmapc_resize(map, newsize);
+	/* The finding fuzz/crashes/map-resize-after-madvise-efault: MADV_RANDOM or
+	 * MADV_SEQUENTIAL on part of the map splits its mapping in two, and mremap refuses to
+	 * grow a range that spans two (EFAULT). libmmapc now maps a shared map afresh, so only
+	 * a private map still fails so (as CPython's does), changing nothing: that is what is
+	 * allowed here, and MMAPC_FUZZ_STRICT=1 allows nothing. */
+	if (want == 0 && got == -EFAULT && M.advised && (size_t)newsize > M.len && !strict)
+		return;
+	if (got != want)
+		FAIL("resize(%" PRId64 ") = %d, the model says %d", newsize, got, want);
+	if (want == 0)
+		model_resize((size_t)newsize);
+}
+
+static void op_getitem(struct input *in)
+{
+	int64_t i = take_index(in, (int64_t)M.len), len = (int64_t)M.len;
+	int64_t j = i < 0 ? i + len : i;
+
+	int want = M.closed ? -EBADF : (j < 0 || j >= len) ? -ERANGE : M.obj[j];
+	expect(mmapc_getitem(map, i), want, "getitem");
+}
+
+static void op_setitem(struct input *in)
+{
+	int64_t i = take_index(in, (int64_t)M.len), len = (int64_t)M.len;
+	int64_t j = i < 0 ? i + len : i;
+	uint8_t k = take_u8(in);
+	int value = k < 0xf0 ? take_u8(in) : (int[]){-1, 256, INT32_MIN, INT32_MAX}[k & 3];
+
+	int want;
+	if (M.closed)
+		want = -EBADF;
+	else if (!writable())
+		want = -EACCES;
+	else if (j < 0 || j >= len)
+		want = -ERANGE;
+	else if (value < 0 || value > 255)
+		want = -EINVAL;
+	else
+		want = 0;
+	int got = mmapc_setitem(map, i, value);
+	if (got != want)
+		FAIL("setitem(%" PRId64 ", %d) = %d, the model says %d (len %zu)", i, value, got,
+		     want, M.len);
+	if (want == 0)
+		M.obj[j] = (uint8_t)value;
+}
+
+static void op_flush(struct input *in)
+{
+	int64_t len = (int64_t)M.len;
+	int64_t off = take_index(in, len), sz = take_index(in, len);
+	int64_t o = off == MMAPC_OMIT ? 0 : off, s = sz == MMAPC_OMIT ? len : sz;
+
+	int want;
+	if (M.closed)
+		want = -EBADF;
+	else if (o < 0 || s < 0 || s > len - o)
+		want = -EINVAL;
+	else if (M.access == MMAPC_ACCESS_READ || M.access == MMAPC_ACCESS_COPY)
+		want = 0;
+	else if (o % (int64_t)page_size)
+		want = -EINVAL; /* msync's alignment rule */
+	else
+		want = 0;
+	int got = mmapc_flush(map, off, sz);
+	if (got != want)
+		FAIL("flush(%" PRId64 ", %" PRId64 ") = %d, the model says %d (len %zu)", off, sz,
+		     got, want, M.len);
+}
+
+static void op_madvise(struct input *in)
+{
+	static const int options[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
+	                              12345};
+	int64_t len = (int64_t)M.len;
+	int option = options[take_u8(in) % 5];
+	int64_t start = take_index(in, len), length = take_index(in, len);
+	int64_t s = start == MMAPC_OMIT ? 0 : start, l = length == MMAPC_OMIT ? len : length;
+
+	int want;
+	if (M.closed)
+		want = -EBADF;
+	else if (s < 0 || s >= len || l < 0)
+		want = -EINVAL;
+	else if (l > INT64_MAX - s)
+		want = -EOVERFLOW;
+	else if (s % (int64_t)page_size || option == 12345)
+		want = -EINVAL; /* madvise's own refusals */
+	else
+		want = 0;
+	int got = mmapc_madvise(map, option, start, length);
+	if (got != want)
+		FAIL("madvise(%d, %" PRId64 ", %" PRId64 ") = %d, the model says %d (len %zu)",
+		     option, start, length, got, want, M.len);
+	if (want == 0 && (option == MADV_RANDOM || option == MADV_SEQUENTIAL))
+		M.advised = true;
+}
+
+static void op_pin(struct input *in)
+{
+	uint8_t k = take_u8(in);
+
+	if (k & 1) {
+		int want = M.closed ? -EBADF : M.pins ? 0 : -EINVAL;
+		expect(mmapc_release(map), want, "release");
+		if (want == 0)
+			M.pins--;
+		return;
+	}
+	void *p = NULL;
+	size_t n = 0;
+	int want = M.closed ? -EBADF : 0;
+	expect(mmapc_acquire(map, (k & 2) ? NULL : &p, (k & 4) ? NULL : &n), want, "acquire");
+	if (want < 0)
+		return;
+	M.pins++;
+	if (!(k & 2) && p != mmapc_data(map))
+		FAIL("acquire's pointer is not the map's");
+	if (!(k & 4))
+		expect((int64_t)n, (int64_t)M.len, "acquire's length");
+}
+
+static void op_close(void)
+{
+	int want = M.closed ? 0 : M.pins ? -EBUSY : 0;
+	expect(mmapc_close(map), want, "close");
+	if (want == 0) {
+		M.closed = true;
+		M.pins = 0;
+	}
+}
+
+/* ---- opening ---------------------------------------------------------------------------- */
+
+/* What mmapc_open should say to an anonymous map asked for so (mmapc.h's order of checks). */
+static int model_open(int64_t length, int access, int64_t offset, const struct mmapc_options *o)
+{
+	const unsigned int known = MMAPC_NOTRACKFD | MMAPC_PERSISTENT | MMAPC_NOCREATE | MMAPC_EXCL;
+	if (o->reserved[0] || (o->options & ~known) || (o->options & (MMAPC_NOCREATE | MMAPC_EXCL)))
+		return -EINVAL;
+	if (length < 0 || offset < 0)
+		return -EOVERFLOW;
+	int flags = o->flags ? o->flags : MAP_SHARED,
+	    prot = o->prot ? o->prot : PROT_READ | PROT_WRITE;
+	if (access != MMAPC_ACCESS_DEFAULT &&
+	    (flags != MAP_SHARED || prot != (PROT_READ | PROT_WRITE)))
+		return -EINVAL;
+	if (access < 0 || access > MMAPC_ACCESS_COPY)
+		return -EINVAL;
+	int type = flags & MAP_TYPE;
+	if ((flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_POPULATE | MAP_NORESERVE | MAP_LOCKED)) ||
+	    (type != MAP_SHARED && type != MAP_PRIVATE))
+		return -EINVAL;
+	if (length == 0 || offset % (int64_t)page_size)
+		return -EINVAL;
+	return 0;
+}
+
+/* Opens the map an input describes; returns false if the input opens none (the open's errno
+ * having been checked). */
+static bool open_map(struct input *in)
+{
+	static const int flag_choices[] = {0,
+	                                   MAP_SHARED,
+	                                   MAP_PRIVATE,
+	                                   MAP_SHARED | MAP_POPULATE,
+	                                   MAP_PRIVATE | MAP_NORESERVE,
+	                                   MAP_SHARED | MAP_PRIVATE,
+	                                   MAP_SHARED | MAP_FIXED,
+	                                   MAP_SHARED_VALIDATE};
+	static const int prot_choices[] = {0, PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE};
+	uint8_t a = take_u8(in), b = take_u8(in);
+	struct mmapc_options o = {.flags = flag_choices[a & 7], .prot = prot_choices[(a >> 3) & 3]};
+	int access = (a >> 5) & 3;
+	int64_t offset = 0, length = take_size(in);
+
+	if (b & 1)
+		o.options |= MMAPC_NOTRACKFD;
+	if ((b & 0x0e) == 0x02)
+		o.options |= 1u << (4 + (b >> 4) % 8); /* an unknown option */
+	else if ((b & 0x0e) == 0x04)
+		o.options |= MMAPC_NOCREATE;
+	else if ((b & 0x0e) == 0x06)
+		o.reserved[0] = 1;
+	if ((b & 0x30) == 0x10)
+		offset = (int64_t)page_size * (b >> 6);
+	else if ((b & 0x30) == 0x20)
+		offset = (b >> 6) == 0 ? -1 : (b >> 6); /* negative, or not page-aligned */
+	if ((b & 0xc0) == 0xc0 && (b & 0x30) == 0x30)
+		length = (b & 8) ? 0 : -1;
+	if (a == 0xff)
+		access = 4 + (b & 3); /* no such access */
+
+	int want = model_open(length, access, offset, &o);
+	mmapc_map *m = NULL;
+	int got = mmapc_open(&m, -1, length, access, offset, &o);
+	if (got != want)
+		FAIL("mmapc_open(length %" PRId64 ", access %d, offset %" PRId64
+		     ", flags %#x, prot %#x, options %#x) = %d, the model says %d",
+		     length, access, offset, o.flags, o.prot, o.options, got, want);
+	if (got < 0)
+		return false;
+
+	int prot = o.prot ? o.prot : PROT_READ | PROT_WRITE;
+	int flags = o.flags ? o.flags : MAP_SHARED;
+	memset(&M, 0, sizeof(M));
+	M.obj = model_buf;
+	M.obj_size = M.len = (size_t)length;
+	memset(M.obj, 0, M.len);
+	M.offset = offset;
+	M.trackfd = !(o.options & MMAPC_NOTRACKFD);
+	M.access = access;
+	if (access == MMAPC_ACCESS_DEFAULT && !((prot & PROT_READ) && (prot & PROT_WRITE)))
+		M.access = (prot & PROT_WRITE) ? MMAPC_ACCESS_WRITE : MMAPC_ACCESS_READ;
+	M.private_map = access == MMAPC_ACCESS_COPY ||
+	                (access == MMAPC_ACCESS_DEFAULT && (flags & MAP_TYPE) == MAP_PRIVATE);
+	map = m;
+	return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = {data, size};
+
+	op_index = 0;
+	op_name = "open";
+	if (!open_map(&in))
+		return 0;
+	check_state();
+	check_size();
+	for (op_index = 1; in.n && op_index <= OPS_MAX; op_index++) {
+		uint8_t op = take_u8(&in);
+		switch (op % 20) {
+		case 0:
+			op_name = "find";
+			op_find(&in, false);
+			break;
+		case 1:
+			op_name = "rfind";
+			op_find(&in, true);
+			break;
+		case 2:
+			op_name = "getslice";
+			op_getslice(&in);
+			break;
+		case 3:
+			op_name = "setslice";
+			op_setslice(&in);
+			break;
+		case 4:
+			op_name = "seek";
+			op_seek(&in);
+			break;
+		case 5:
+			op_name = "read";
+			op_read(&in);
+			break;
+		case 6:
+			op_name = "read_view";
+			op_read_view(&in);
+			break;
+		case 7:
+			op_name = "readline";
+			op_readline(&in);
+			break;
+		case 8:
+			op_name = "write";
+			op_write(&in);
+			break;
+		case 9:
+			op_name = "write_byte";
+			op_write_byte(&in);
+			break;
+		case 10:
+			op_name = "read_byte";
+			op_read_byte();
+			break;
+		case 11:
+			op_name = "move";
+			op_move(&in);
+			break;
+		case 12:
+			op_name = "resize";
+			op_resize(&in);
+			check_size();
+			break;
+		case 13:
+			op_name = "getitem";
+			op_getitem(&in);
+			break;
+		case 14:
+			op_name = "setitem";
+			op_setitem(&in);
+			break;
+		case 15:
+			op_name = "flush";
+			op_flush(&in);
+			break;
+		case 16:
+			op_name = "madvise";
+			op_madvise(&in);
+			break;
+		case 17:
+			op_name = "acquire/release";
+			op_pin(&in);
+			break;
+		case 18:
+			/* Closing ends most of what an input can do: only one value of the byte. */
+			op_name = op == 18 ? "close" : "write";
+			if (op == 18)
+				op_close();
+			else
+				op_write(&in);
+			break;
+		default:
+			op_name = "seek";
+			op_seek(&in);
+			break;
+		}
+		check_state();
+	}
+	check_size();
+	mmapc_free(map);
+	map = NULL;
+	return 0;
+}
+
+/* ---- the seed corpus ------------------------------------------------------------------------ */
+
+static void write_seeds(const char *dir)
+{
+	/* Each seed: an open (flags/prot/access byte, options byte, length), then operations
+	 * with arguments in the shapes the take_* functions read. */
+	static const struct {
+		const char *name;
+		uint8_t bytes[64];
+		size_t n;
+	} seeds[] = {
+	        /* a shared map of 100 bytes: write "hello\nworld\n", seek 0, readline, find "o" */
+	        {"write-readline-find",
+	         {0x00, 0x00, 100, 0,   8,    12 << 1, 'h',  'e',  'l', 'l',  'o',
+	          '\n', 'w',  'o', 'r', 'l',  'd',     '\n', 4,    0,   0x60, 0,
+	          0,    7,    0,   0,   0x00, 1,       'o',  0x00, 0x00},
+	         31},
+	        /* resize up and down, then rfind a piece of the map */
+	        {"resize-rfind",
+	         {0x00, 0x00, 0x00, 0x10, 12,   5, 0x00, 0x40, 12,   5,
+	          0x10, 0x00, 8,    0x0a, 1,    2, 3,    4,    5,    12,
+	          5,    0x00, 0x20, 1,    0x02, 4, 0x00, 0x00, 0x00, 0x00},
+	         30},
+	        /* slices with steps, both ways, and setslice */
+	        {"slices",
+	         {0x00, 0x00, 64, 0,    2,    0x00, 0x00, 0x90, 0x00, 2,    0x00, 0x00,
+	          0x80, 0x00, 3,  0x00, 0x00, 0x92, 0x00, 2,    0x3a, 0x00, 0x85, 0x01},
+	         24},
+	        /* a private (COPY) map: write, move, getitem/setitem, read_byte */
+	        {"copy-move-items",
+	         {0x60, 0x00, 0x00, 0x20, 8,    40,   9,    8,    7,    6,    5,    4,
+	          3,    2,    1,    0,    11,   0x60, 2,    0x00, 0x60, 3,    0x00, 0x60,
+	          5,    0x00, 13,   0x64, 0x00, 14,   0x60, 3,    0x00, 0x41, 10,   10},
+	         36},
+	        /* a read-only map: every write refused */
+	        {"read-only",
+	         {0x08, 0x00, 0x00, 0x10, 8,    2, 'a',  9, 1,  14, 0x60, 0,   0,
+	          0x41, 11,   0x60, 0,    0x60, 1, 0x60, 1, 12, 5,  0,    0x20},
+	         25},
+	        /* pin, resize (busy), release, flush, madvise, close, then everything fails */
+	        {"pin-close",
+	         {0x00, 0x01, 0x00, 0x20, 17,   0,  12, 5, 0, 0x40, 17, 1,    15, 0x00,
+	          0x00, 16,   0,    0x00, 0x00, 18, 5,  0, 0, 10,   13, 0x60, 0},
+	         27},
+	        /* an open that fails, and one at an offset */
+	        {"open-offset", {0x00, 0x50, 0x00, 0x01, 4, 0x32, 0x10, 5, 0xff}, 9},
+	        {"open-bad", {0x05, 0x02, 0x00, 0x01}, 4},
+	};
+	mkdir(dir, 0777);
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, seeds[i].name);
+		FILE *f = fopen(path, "wb");
+		if (!f || fwrite(seeds[i].bytes, 1, seeds[i].n, f) != seeds[i].n || fclose(f)) {
+			perror(path);
+			exit(1);
+		}
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	strict = getenv("MMAPC_FUZZ_STRICT") != NULL;
+	const char *dir = getenv("MMAPC_FUZZ_SEEDS");
+	if (dir) {
+		write_seeds(dir);
+		exit(0);
+	}
+	return 0;
+}

@@ -294,18 +294,6 @@ static void check_log(const uint8_t *data, size_t size)
 	}
 }
 
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-	uint32_t crc = 0xffffffffu;
-
-	while (n--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
-	}
-	return ~crc;
-}
-
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
@@ -320,7 +308,7 @@ static void check_framed(const uint8_t *data, size_t size)
 	if (size > STATE_RECORD_MAX)
 		size = STATE_RECORD_MAX;
 	put_le32(buf, (uint32_t)size);
-	put_le32(buf + 4, crc32(data, size));
+	put_le32(buf + 4, state_crc32(data, size));
 	memcpy(buf + 8, data, size);
 	check_record(buf, size + 8);
 }

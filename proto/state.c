@@ -20,7 +20,7 @@
 
 #define FRAME_HEAD 8
 
-static uint32_t crc32(const uint8_t *p, size_t n)
+uint32_t state_crc32(const uint8_t *p, size_t n)
 {
 	uint32_t crc = 0xffffffffu;
 
@@ -108,7 +108,7 @@ int state_encode(const struct state_record *rec, uint8_t *buf, size_t cap)
 		return -EMSGSIZE;
 	mmapd__state__record__pack(&r, buf + FRAME_HEAD);
 	put_le32(buf, (uint32_t)n);
-	put_le32(buf + 4, crc32(buf + FRAME_HEAD, n));
+	put_le32(buf + 4, state_crc32(buf + FRAME_HEAD, n));
 	return (int)(n + FRAME_HEAD);
 }
 
@@ -155,7 +155,7 @@ int state_decode(const uint8_t *buf, size_t len, struct state_record *ret)
 	if (n == 0)
 		return 0;
 	if (n > STATE_RECORD_MAX - FRAME_HEAD || n > len - FRAME_HEAD ||
-	    get_le32(buf + 4) != crc32(buf + FRAME_HEAD, n))
+	    get_le32(buf + 4) != state_crc32(buf + FRAME_HEAD, n))
 		return -EBADMSG;
 
 	Mmapd__State__Record *r = mmapd__state__record__unpack(NULL, n, buf + FRAME_HEAD);

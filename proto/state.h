@@ -65,6 +65,9 @@ struct state_record {
  * empty or longer than STATE_NAME_MAX). */
 int state_encode(const struct state_record *rec, uint8_t *buf, size_t cap);
 
+/* The frame's checksum: the common CRC-32 (reflected, polynomial 0xEDB88320) of n bytes. */
+uint32_t state_crc32(const uint8_t *p, size_t n);
+
 /* Decodes the framed record at the start of buf (len bytes). Returns its framed length with
  * *ret filled, 0 at the end of the log (fewer than 8 bytes left, or a zero length: the
  * unwritten rest of the file), or -EBADMSG for a record that is torn, corrupt or not one

@@ -341,7 +341,9 @@ static void *remap_fresh(mmapc_map *m, size_t newsize)
 
 	if ((m->flags & MAP_TYPE) != MAP_SHARED || fd < 0)
 		return MAP_FAILED;
-	void *p = mmap(NULL, newsize, m->prot, m->flags, fd, m->offset);
+	/* An untagged anonymous map's memfd lives at offset 0 (its offset is only recorded). */
+	off_t at = m->anonymous ? 0 : (off_t)m->offset;
+	void *p = mmap(NULL, newsize, m->prot, m->flags, fd, at);
 	if (p != MAP_FAILED)
 		munmap(m->data, m->len);
 	return p;

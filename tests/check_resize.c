@@ -864,6 +864,15 @@ START_TEST(test_resize_grows_after_madvise_split_the_mapping)
 	ck_assert_int_eq(file_size(fd), 12288);
 	mmapc_free(m);
 
+	/* An anonymous map's offset is only recorded: its memory starts at the memfd's start,
+	 * and the fresh mapping must too (found by fuzz_map after the first fix). */
+	ck_assert_int_eq(mmapc_open(&m, -1, 8192, MMAPC_ACCESS_DEFAULT, 4096, NULL), 0);
+	ck_assert_int_eq(mmapc_setitem(m, 100, 'o'), 0);
+	ck_assert_int_eq(mmapc_madvise(m, MADV_SEQUENTIAL, 0, 4096), 0);
+	ck_assert_int_eq(mmapc_resize(m, 16384), 0);
+	ck_assert_int_eq(mmapc_getitem(m, 100), 'o');
+	mmapc_free(m);
+
 	struct mmapc_options priv = {.flags = MAP_PRIVATE};
 	ck_assert_int_eq(mmapc_open(&m, -1, 8192, MMAPC_ACCESS_DEFAULT, 0, &priv), 0);
 	ck_assert_int_eq(mmapc_madvise(m, MADV_SEQUENTIAL, 0, 4096), 0);

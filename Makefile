@@ -302,7 +302,7 @@ uninstall:
 
 FORMAT_FILES = $(wildcard include/*.h client/*.c client/*.h daemon/*.c daemon/*.h proto/*.c \
 	proto/*.h tools/*.c tests/*.c tests/*.h tests/systemd/*.c bench/*.c bench/*.h examples/*.c \
-	python/*.c python/*.h)
+	python/*.c python/*.h fuzz/*.c fuzz/*.h)
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -39,6 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input.h"
 #include "mmapc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -71,31 +72,7 @@ static size_t page_size;
 
 /* ---- the input ------------------------------------------------------------------------------ */
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t take_u8(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t take_u16(struct input *in)
-{
-	return (uint16_t)(take_u8(in) | take_u8(in) << 8);
-}
-
-static uint64_t take_u64(struct input *in)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)take_u8(in) << (8 * i);
-	return v;
-}
+/* struct input and take_u8/u16/u64: input.h. */
 
 /* A position-like argument: mostly near the map (len is its length now), sometimes one of
  * the values at the edges of int64_t, MMAPC_OMIT among them. */

@@ -60,6 +60,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "input.h"
 #include "client.h"
 #include "fdpass.h"
 #include "log.h"
@@ -90,31 +91,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* ---- the input ------------------------------------------------------------------------------ */
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t take_u8(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t take_u16(struct input *in)
-{
-	return (uint16_t)(take_u8(in) | take_u8(in) << 8);
-}
-
-static uint64_t take_u64(struct input *in)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)take_u8(in) << (8 * i);
-	return v;
-}
+/* struct input and take_u8/u16/u64: input.h. */
 
 /* ---- the daemon side ------------------------------------------------------------------------ */
 

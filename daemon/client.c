@@ -93,13 +93,20 @@ static int send_packet(struct client *c, const uint8_t *data, size_t len, int fd
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	int unread;
 
-	if (fd >= 0 && ioctl(c->fd, SIOCOUTQ, &unread) == 0 && unread > CLIENT_UNREAD_MAX) {
-		c->send_blocked = true;
-		return 0;
+	/* Asked only every CLIENT_UNREAD_EVERY descriptors sent: the ioctl is a system call on
+	 * the open path. */
+	if (fd >= 0 && c->unchecked_fds >= CLIENT_UNREAD_EVERY) {
+		if (ioctl(c->fd, SIOCOUTQ, &unread) == 0 && unread > CLIENT_UNREAD_MAX) {
+			c->send_blocked = true;
+			return 0;
+		}
+		c->unchecked_fds = 0;
 	}
 	fdpass_attach(&msg, &control, fd);
-	if (sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+	if (sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+		c->unchecked_fds += fd >= 0;
 		return 1;
+	}
 	if (errno == ETOOMANYREFS) {
 		c->send_blocked = true;
 		return 0;

@@ -40,6 +40,9 @@ struct reply_packet;
  * a handful of replies; a client of libmmapc has at most one unread (a timed-out call's). */
 #define CLIENT_UNREAD_MAX 8192
 
+/* How many descriptors go out between two looks at the unread bytes. */
+#define CLIENT_UNREAD_EVERY 4
+
 struct handle_slot {
 	struct tag *tag; /* NULL when the slot is free */
 	uint32_t generation;
@@ -66,7 +69,8 @@ struct client {
 	bool counted;             /* counted in srv->users */
 	int refused;              /* an errno its first request gets, then a hangup; or 0 */
 	uint64_t refused_at;      /* uv_now() when it was refused */
-	bool send_blocked;        /* unread replies or ETOOMANYREFS held one back: the sweep
+	unsigned int unchecked_fds; /* descriptors sent since the unread bytes were looked at */
+	bool send_blocked;          /* unread replies or ETOOMANYREFS held one back: the sweep
 	                           * retries (client.c, send_packet) */
 
 	struct handle_slot *slots;

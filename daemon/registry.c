@@ -32,7 +32,8 @@
  *   - A shrink copies only the data extents of the old memfd (SEEK_DATA/SEEK_HOLE), so that
  *     the holes of a sparse tag do not turn into allocated zeroes.
  *
- * Not here: listing and counters (registry_list.c), connections and handles (client.c), the
+ * Not here: listing and counters (registry_list.c), restarts (registry_restore.c),
+ * connections and handles (client.c), the
  * wire (proto/wire.c), logging. Nothing here prints.
  */
 #define _GNU_SOURCE
@@ -101,7 +102,8 @@ static bool tag_matches(const struct tag *t, uint64_t hash, const struct name_ke
 	       t->name_len == key->len && memcmp(t->name, key->name, key->len) == 0;
 }
 
-static struct tag *table_find(const struct registry *reg, const struct name_key *key, uint64_t hash)
+struct tag *registry_table_find(const struct registry *reg, const struct name_key *key,
+                                uint64_t hash)
 {
 	if (reg->cap == 0)
 		return NULL;
@@ -136,14 +138,14 @@ static int table_rehash(struct registry *reg, size_t cap)
 }
 
 /* Makes room for one more tag, so that inserting it later cannot fail. */
-static int table_reserve(struct registry *reg)
+int registry_table_reserve(struct registry *reg)
 {
 	if ((reg->count + 1) * 2 <= reg->cap)
 		return 0;
 	return table_rehash(reg, reg->cap ? reg->cap * 2 : TABLE_MIN);
 }
 
-static void table_insert(struct registry *reg, struct tag *t)
+void registry_table_insert(struct registry *reg, struct tag *t)
 {
 	table_place(reg->slots, reg->cap, t);
 	reg->count++;
@@ -276,7 +278,7 @@ static bool peer_in_group(const struct peer *peer, gid_t gid)
 
 /* The owner/group/other rule: the first class the peer belongs to decides, even when a
  * later one would allow more. Writing needs r and w, since a writable map reads too. */
-static bool may_open(const struct tag *t, const struct peer *peer, bool writable)
+bool registry_may_open(const struct tag *t, const struct peer *peer, bool writable)
 {
 	unsigned int bits, need = writable ? 06 : 04;
 
@@ -309,7 +311,7 @@ static int open_existing(struct registry *reg, struct tag *t, const struct peer 
 	int r;
 
 	/* Access first, so that a peer without it learns nothing about the tag's file. */
-	if (!may_open(t, peer, args->writable))
+	if (!registry_may_open(t, peer, args->writable))
 		return -EACCES;
 	if (file && t->kind != WIRE_KIND_FILE)
 		return -EEXIST;
@@ -410,7 +412,7 @@ static void tag_free(struct tag *t, bool own_fd)
 	free(t);
 }
 
-static void list_add(struct registry *reg, struct tag *t)
+void registry_list_add(struct registry *reg, struct tag *t)
 {
 	t->next = reg->all;
 	if (reg->all)
@@ -472,7 +474,7 @@ static int create_tag(struct registry *reg, const struct peer *peer, const struc
 		r = args->length == 0 ? -EINVAL : 0;
 	if (r < 0)
 		return r;
-	r = table_reserve(reg);
+	r = registry_table_reserve(reg);
 	if (r < 0)
 		return r;
 	struct tag *t = tag_alloc(key, hash, peer, args);
@@ -493,8 +495,8 @@ static int create_tag(struct registry *reg, const struct peer *peer, const struc
 	}
 	t->holders = 1;
 	t->id = reg->next_id++;
-	table_insert(reg, t);
-	list_add(reg, t);
+	registry_table_insert(reg, t);
+	registry_list_add(reg, t);
 	tag_store(reg, t);
 	opened(t, r, true, args->writable, ret);
 	return 0;
@@ -561,13 +563,13 @@ int registry_open(struct registry *reg, const struct peer *peer,
 		a.offset = 0;
 		a.writable = true;
 		uint64_t hash = names_hash(&reg->seed, &key);
-		struct tag *t = table_find(reg, &key, hash);
+		struct tag *t = registry_table_find(reg, &key, hash);
 		r = t ? open_published(reg, t, peer, &a, &st, &out)
 		      : create_tag(reg, peer, &key, hash, &a, NULL, &out);
 	} else if (r == 0) {
 		const struct stat *file = args->file_fd >= 0 ? &st : NULL;
 		uint64_t hash = names_hash(&reg->seed, &key);
-		struct tag *t = table_find(reg, &key, hash);
+		struct tag *t = registry_table_find(reg, &key, hash);
 		if (t)
 			r = open_existing(reg, t, peer, args, file, &out);
 		else if (args->must_exist)
@@ -585,7 +587,7 @@ int registry_open(struct registry *reg, const struct peer *peer,
 
 /* ---- lifetime ---------------------------------------------------------------------------- */
 
-static void tag_destroy(struct registry *reg, struct tag *t)
+void registry_tag_destroy(struct registry *reg, struct tag *t)
 {
 	if (t->linked)
 		table_remove(reg, t);
@@ -601,7 +603,7 @@ static void tag_destroy(struct registry *reg, struct tag *t)
 }
 
 /* Whether anything keeps t alive: a holder, one from before a restart, or its name. */
-static bool tag_alive(const struct tag *t)
+bool registry_tag_alive(const struct tag *t)
 {
 	return t->holders > 0 || t->pending > 0 || (t->persistent && t->linked);
 }
@@ -611,8 +613,8 @@ void registry_release(struct registry *reg, struct tag *t)
 	if (!t || t->holders == 0)
 		return;
 	t->holders--;
-	if (!tag_alive(t))
-		tag_destroy(reg, t);
+	if (!registry_tag_alive(t))
+		registry_tag_destroy(reg, t);
 }
 
 int registry_unlink(struct registry *reg, const struct peer *peer, const char *name)
@@ -622,15 +624,15 @@ int registry_unlink(struct registry *reg, const struct peer *peer, const char *n
 
 	if (r < 0)
 		return r;
-	struct tag *t = table_find(reg, &key, names_hash(&reg->seed, &key));
+	struct tag *t = registry_table_find(reg, &key, names_hash(&reg->seed, &key));
 	if (!t)
 		return -ENOENT;
 	if (peer->uid != 0 && peer->uid != t->owner_uid)
 		return -EPERM;
 	table_remove(reg, t);
 	store_tag_unlinked(reg->store, t->id);
-	if (!tag_alive(t))
-		tag_destroy(reg, t);
+	if (!registry_tag_alive(t))
+		registry_tag_destroy(reg, t);
 	return 0;
 }
 
@@ -646,138 +648,6 @@ void registry_destroy(struct registry *reg)
 	free(reg->slots);
 	quota_finish(&reg->quota);
 	free(reg);
-}
-
-/* ---- across a restart -------------------------------------------------------------------- */
-
-void registry_set_store(struct registry *reg, struct store *store, uint64_t next_id)
-{
-	reg->store = store;
-	if (next_id > reg->next_id)
-		reg->next_id = next_id;
-}
-
-uint64_t registry_tag_id(const struct tag *t)
-{
-	return t->id;
-}
-
-int registry_tag_identity(const struct tag *t, uint64_t *ret_dev, uint64_t *ret_ino)
-{
-	struct stat st;
-
-	if (fstat(t->fd, &st) < 0)
-		return -errno;
-	*ret_dev = st.st_dev;
-	*ret_ino = st.st_ino;
-	return 0;
-}
-
-int registry_restore(struct registry *reg, const struct state_tag *st, int fd, struct tag **ret)
-{
-	struct name_key key = {.name = st->name,
-	                       .len = st->name_len,
-	                       .global = st->global,
-	                       .uid = st->global ? 0 : st->ns_uid};
-	struct stat file;
-	int r;
-
-	/* The store is the daemon's own, but a name that would be refused today is not let in. */
-	char full[REGISTRY_NAME_MAX + 8];
-	snprintf(full, sizeof(full), "%s%s", st->global ? "Global\\" : "", st->name);
-	struct name_key parsed;
-	if (st->name_len > REGISTRY_NAME_MAX || names_parse(full, key.uid, &parsed) < 0 ||
-	    parsed.len != key.len || parsed.global != key.global || st->mode > 0777 ||
-	    (st->kind != WIRE_KIND_ANONYMOUS && st->kind != WIRE_KIND_FILE)) {
-		close(fd);
-		return -EINVAL;
-	}
-	if (fstat(fd, &file) < 0 || !S_ISREG(file.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	uint64_t hash = names_hash(&reg->seed, &key);
-	bool linked = !st->unlinked;
-	if (linked && table_find(reg, &key, hash)) {
-		close(fd);
-		return -EEXIST;
-	}
-	r = linked ? table_reserve(reg) : 0;
-	struct tag *t = r == 0 ? calloc(1, sizeof(*t) + key.len + 1) : NULL;
-	uint64_t size = (uint64_t)file.st_size;
-	if (t)
-		r = quota_charge_restored(&reg->quota, st->owner_uid,
-		                          st->kind == WIRE_KIND_ANONYMOUS ? size : 0);
-	if (!t || r < 0) {
-		free(t);
-		close(fd);
-		return r < 0 ? r : -ENOMEM;
-	}
-	t->hash = hash;
-	t->id = st->id;
-	t->fd_generation = st->fd_generation;
-	t->size = size;
-	t->fd = fd;
-	t->ro_fd = -1;
-	t->ns_uid = key.uid;
-	t->global = key.global;
-	t->owner_uid = st->owner_uid;
-	t->owner_gid = st->owner_gid;
-	t->mode = (uint16_t)st->mode;
-	t->kind = (uint8_t)st->kind;
-	t->persistent = st->persistent;
-	t->fd_readonly = st->fd_readonly;
-	t->fd_writable = st->fd_writable;
-	t->name_len = (uint16_t)key.len;
-	memcpy(t->name, key.name, key.len);
-	if (linked)
-		table_insert(reg, t);
-	list_add(reg, t);
-	if (t->id >= reg->next_id)
-		reg->next_id = t->id + 1;
-	*ret = t;
-	return 0;
-}
-
-void registry_pend(struct tag *t, uint32_t n)
-{
-	t->pending += n;
-}
-
-void registry_unpend(struct registry *reg, struct tag *t, uint32_t n)
-{
-	t->pending -= n < t->pending ? n : t->pending;
-	if (!tag_alive(t))
-		tag_destroy(reg, t);
-}
-
-bool registry_settle(struct registry *reg, struct tag *t)
-{
-	if (tag_alive(t))
-		return true;
-	tag_destroy(reg, t);
-	return false;
-}
-
-int registry_hold(struct registry *reg, const struct peer *peer, struct tag *t, bool writable)
-{
-	(void)reg;
-	if (!may_open(t, peer, writable) || (writable && !t->fd_writable))
-		return -EACCES;
-	if (t->holders == UINT32_MAX)
-		return -EOVERFLOW;
-	t->holders++;
-	return 0;
-}
-
-void registry_snapshot(struct registry *reg, struct store *s)
-{
-	struct state_tag st;
-
-	for (struct tag *t = reg->all; t; t = t->next) {
-		registry_tag_state(t, &st);
-		store_snap_tag(s, &st);
-	}
 }
 
 /* ---- resizing ---------------------------------------------------------------------------- */

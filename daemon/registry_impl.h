@@ -1,6 +1,6 @@
 /* registry_impl.h: the inside of mmapd's registry, shared by the files that implement it:
- * registry.c (the table, opening, lifetime, resizing) and registry_list.c (listing and
- * counters). Only registry*.c include it; everyone else sees registry.h, where struct tag and
+ * registry.c (the table, opening, lifetime, resizing), registry_list.c (listing and
+ * counters) and registry_restore.c (across a restart). Only registry*.c include it; everyone else sees registry.h, where struct tag and
  * struct registry are opaque.
  *
  * The words (tag, holder, peer) and the rules are registry.h's; the design of the table and
@@ -63,6 +63,16 @@ static inline struct name_key tag_key(const struct tag *t)
 	return (struct name_key){
 	        .name = t->name, .len = t->name_len, .global = t->global, .uid = t->ns_uid};
 }
+
+/* Shared by registry.c and registry_restore.c (each described where it is defined). */
+struct tag *registry_table_find(const struct registry *reg, const struct name_key *key,
+                                uint64_t hash);
+int registry_table_reserve(struct registry *reg);
+void registry_table_insert(struct registry *reg, struct tag *t);
+void registry_list_add(struct registry *reg, struct tag *t);
+void registry_tag_destroy(struct registry *reg, struct tag *t);
+bool registry_tag_alive(const struct tag *t);
+bool registry_may_open(const struct tag *t, const struct peer *peer, bool writable);
 
 /* Reads the size a tag really has now: another writer may have grown a memfd with
  * ftruncate. Growth the daemon did not grant is charged to the creator all the same.

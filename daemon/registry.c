@@ -33,8 +33,8 @@
  *     the holes of a sparse tag do not turn into allocated zeroes.
  *
  * Not here: listing and counters (registry_list.c), restarts (registry_restore.c),
- * connections and handles (client.c), the
- * wire (proto/wire.c), logging. Nothing here prints.
+ * connections and handles (client.c), the wire (proto/wire.c), logging. Nothing here
+ * prints.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -10,7 +10,7 @@
  * position, the length, mmapc_size, the access, the offset and every byte of the map. Any
  * difference is an abort() with a line that says what differed.
  *
- * The model (struct model) is a byte array plus a position, following the project's spec
+ * The model (struct model, map_model.c) is a byte array plus a position, following the project's spec
  * (python-mmap-semantics.md) and include/mmapc.h's documented errnos and deliberate
  * differences: an anonymous map is a memfd that never shrinks, so mmapc_size is the largest
  * size the map ever had, and a map that shrinks and grows back sees the bytes still there
@@ -40,23 +40,16 @@
 #include <unistd.h>
 
 #include "input.h"
+#include "map_model.h"
 #include "mmapc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-/* The largest map the harness makes (and so the largest the model holds). */
-#define MODEL_MAX (64 * 1024)
 /* Operations per input, at most. */
 #define OPS_MAX 256
 /* The longest needle, write or slice assignment the harness builds. */
 #define CHUNK_MAX 1024
-
-/* The model and the harness's own loops are not what the fuzzer should learn from: their
- * coverage would only dilute the library's, and cost time on every byte of a map. noinline,
- * because a function inlined into an instrumented caller is instrumented with it: inlined
- * into expect_bytes, first_difference's comparisons once took half of all the time. */
-#define UNINSTRUMENTED __attribute__((no_sanitize("coverage"), noinline))
 
 #define FAIL(...) \
 	do { \
@@ -70,7 +63,6 @@ static unsigned int op_index;
 /* MMAPC_FUZZ_STRICT: the known difference in op_resize is a finding too (to reproduce it). */
 static bool strict;
 static const char *op_name = "open";
-static size_t page_size;
 
 /* ---- the input ------------------------------------------------------------------------------ */
 
@@ -137,163 +129,8 @@ static int64_t take_step(struct input *in)
 	}
 }
 
-/* ---- the model ------------------------------------------------------------------------------ */
-
-struct model {
-	uint8_t *obj;    /* what the map shows: obj[0..len) (the memfd's bytes, or the private
-	                   * copy of them), and past len what a growth would show again */
-	size_t obj_size; /* the memfd's size: the largest size the map ever had */
-	size_t len;
-	int64_t pos;
-	int access;
-	bool private_map; /* MAP_PRIVATE: pages dropped by a shrink come back as the memfd's */
-	bool trackfd;
-	bool closed;
-	unsigned int pins;
-	int64_t offset;
-	bool advised; /* a madvise split the mapping: see op_resize */
-};
-
-static uint8_t model_buf[MODEL_MAX];
-static struct model M;
+/* The map under test; the model of it is M (map_model.h). */
 static mmapc_map *map;
-
-static bool writable(void)
-{
-	return M.access != MMAPC_ACCESS_READ;
-}
-
-static int64_t remaining(void)
-{
-	return M.pos < (int64_t)M.len ? (int64_t)M.len - M.pos : 0;
-}
-
-/* Python's find/rfind bound: negative counts from the end, then clamped to [0, len]. */
-UNINSTRUMENTED static int64_t bound(int64_t v, int64_t dflt)
-{
-	int64_t len = (int64_t)M.len;
-	if (v == MMAPC_OMIT)
-		v = dflt;
-	if (v < 0)
-		v = v + len < 0 ? 0 : v + len;
-	return v > len ? len : v;
-}
-
-/* The index of the first byte where a and b differ, or n. A loop of its own rather than
- * memcmp (here and in model_find): libFuzzer's memcmp hook and ASan's range checks would cost
- * more than the comparison, on every byte of the map after every operation. Not under ASan
- * either: its callers pass the map (which ASan does not track) and the model's own array, in
- * bounds by construction, and ASan's check of every load doubled the harness's time. */
-__attribute__((no_sanitize("address"))) UNINSTRUMENTED static size_t
-first_difference(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, y;
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			break;
-	}
-	while (i < n && a[i] == b[i])
-		i++;
-	return i;
-}
-
-UNINSTRUMENTED static int64_t model_find(const uint8_t *sub, size_t n, int64_t start, int64_t end,
-                                         bool last)
-{
-	int64_t s = bound(start, M.pos), e = bound(end, (int64_t)M.len);
-
-	if (e < s)
-		return -ENOENT;
-	if ((int64_t)n > e - s)
-		return -ENOENT;
-	if (n == 0)
-		return last ? e : s;
-	if (!last) {
-		for (int64_t i = s; i + (int64_t)n <= e; i++) {
-			const uint8_t *hit =
-			        memchr(M.obj + i, sub[0], (size_t)(e - (int64_t)n - i + 1));
-			if (!hit)
-				return -ENOENT;
-			i = hit - M.obj;
-			if (first_difference(hit, sub, n) == n)
-				return i;
-		}
-	} else {
-		for (int64_t i = e - (int64_t)n; i >= s; i--) {
-			const uint8_t *hit = memrchr(M.obj + s, sub[0], (size_t)(i - s + 1));
-			if (!hit)
-				return -ENOENT;
-			i = hit - M.obj;
-			if (first_difference(hit, sub, n) == n)
-				return i;
-		}
-	}
-	return -ENOENT;
-}
-
-/* Python's slice rules, written out as the language reference says them, not as a count
- * formula: each index is visited in turn. Fills idx (if not NULL) and returns the count, or
- * -EINVAL for step 0. */
-UNINSTRUMENTED static int64_t model_slice(int64_t start, int64_t stop, int64_t step, int64_t *idx)
-{
-	int64_t len = (int64_t)M.len, count = 0;
-
-	if (step == MMAPC_OMIT)
-		step = 1;
-	if (step == 0)
-		return -EINVAL;
-	if (step > 0) {
-		start = start == MMAPC_OMIT ? 0
-		        : start < 0         ? (start + len < 0 ? 0 : start + len)
-		                            : (start > len ? len : start);
-		stop = stop == MMAPC_OMIT ? len
-		       : stop < 0         ? (stop + len < 0 ? 0 : stop + len)
-		                          : (stop > len ? len : stop);
-		for (int64_t i = start; i < stop;) {
-			if (idx)
-				idx[count] = i;
-			count++;
-			if (__builtin_add_overflow(i, step, &i))
-				break;
-		}
-	} else {
-		/* Negative steps: the clamps are to [-1, len - 1]; -1 is "before the start". */
-		start = start == MMAPC_OMIT ? len - 1
-		        : start < 0         ? (start + len < 0 ? -1 : start + len)
-		                            : (start > len - 1 ? len - 1 : start);
-		stop = stop == MMAPC_OMIT ? -1
-		       : stop < 0         ? (stop + len < 0 ? -1 : stop + len)
-		                          : (stop > len - 1 ? len - 1 : stop);
-		for (int64_t i = start; i > stop;) {
-			if (idx)
-				idx[count] = i;
-			count++;
-			if (__builtin_add_overflow(i, step, &i))
-				break;
-		}
-	}
-	return count;
-}
-
-/* Resizes the model as map.c resizes an anonymous map. */
-UNINSTRUMENTED static void model_resize(size_t newsize)
-{
-	if (newsize < M.len && M.private_map) {
-		/* The private pages past the new end are unmapped: a later growth maps the memfd
-		 * there again, which a private map never wrote. */
-		size_t keep = (newsize + page_size - 1) / page_size * page_size;
-		if (keep < M.obj_size)
-			memset(M.obj + keep, 0, M.obj_size - keep);
-	}
-	if (newsize > M.obj_size) {
-		memset(M.obj + M.obj_size, 0, newsize - M.obj_size);
-		M.obj_size = newsize;
-	}
-	M.len = newsize;
-}
 
 /* ---- comparing --------------------------------------------------------------------------- */
 
@@ -525,15 +362,6 @@ static void op_read_view(struct input *in)
 	if (p != (const uint8_t *)mmapc_data(map) + at)
 		FAIL("read_view's pointer is not the map's byte %" PRId64, at);
 	M.pos += want;
-}
-
-UNINSTRUMENTED static int64_t model_line(void)
-{
-	int64_t left = remaining();
-	if (!left)
-		return 0;
-	const uint8_t *nl = memchr(M.obj + M.pos, '\n', (size_t)left);
-	return nl ? nl - (M.obj + M.pos) + 1 : left;
 }
 
 static void op_readline(struct input *in)
@@ -842,30 +670,6 @@ static void op_close(void)
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
-/* What mmapc_open should say to an anonymous map asked for so (mmapc.h's order of checks). */
-static int model_open(int64_t length, int access, int64_t offset, const struct mmapc_options *o)
-{
-	const unsigned int known = MMAPC_NOTRACKFD | MMAPC_PERSISTENT | MMAPC_NOCREATE | MMAPC_EXCL;
-	if (o->reserved[0] || (o->options & ~known) || (o->options & (MMAPC_NOCREATE | MMAPC_EXCL)))
-		return -EINVAL;
-	if (length < 0 || offset < 0)
-		return -EOVERFLOW;
-	int flags = o->flags ? o->flags : MAP_SHARED,
-	    prot = o->prot ? o->prot : PROT_READ | PROT_WRITE;
-	if (access != MMAPC_ACCESS_DEFAULT &&
-	    (flags != MAP_SHARED || prot != (PROT_READ | PROT_WRITE)))
-		return -EINVAL;
-	if (access < 0 || access > MMAPC_ACCESS_COPY)
-		return -EINVAL;
-	int type = flags & MAP_TYPE;
-	if ((flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_POPULATE | MAP_NORESERVE | MAP_LOCKED)) ||
-	    (type != MAP_SHARED && type != MAP_PRIVATE))
-		return -EINVAL;
-	if (length == 0 || offset % (int64_t)page_size)
-		return -EINVAL;
-	return 0;
-}
-
 /* Opens the map an input describes; returns false if the input opens none (the open's errno
  * having been checked). */
 static bool open_map(struct input *in)
@@ -911,19 +715,7 @@ static bool open_map(struct input *in)
 	if (got < 0)
 		return false;
 
-	int prot = o.prot ? o.prot : PROT_READ | PROT_WRITE;
-	int flags = o.flags ? o.flags : MAP_SHARED;
-	memset(&M, 0, sizeof(M));
-	M.obj = model_buf;
-	M.obj_size = M.len = (size_t)length;
-	memset(M.obj, 0, M.len);
-	M.offset = offset;
-	M.trackfd = !(o.options & MMAPC_NOTRACKFD);
-	M.access = access;
-	if (access == MMAPC_ACCESS_DEFAULT && !((prot & PROT_READ) && (prot & PROT_WRITE)))
-		M.access = (prot & PROT_WRITE) ? MMAPC_ACCESS_WRITE : MMAPC_ACCESS_READ;
-	M.private_map = access == MMAPC_ACCESS_COPY ||
-	                (access == MMAPC_ACCESS_DEFAULT && (flags & MAP_TYPE) == MAP_PRIVATE);
+	model_start(length, access, offset, &o);
 	map = m;
 	return true;
 }

@@ -2,8 +2,9 @@
  *
  * Fake daemons (a thread serving a SOCK_SEQPACKET socket in a temporary directory) answer
  * with garbage, hang up mid-call, or say nothing, so that every connection errno mmapc.h
- * documents for mmapc_open is provoked; a real mmapd with tight limits provokes the limit
- * errnos.
+ * documents for mmapc_open is provoked, and then each of them again for the calls that
+ * document "a connection failure as mmapc_open lists them" (unlink, list, stat, ping); a
+ * real mmapd with tight limits provokes the limit errnos.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +26,7 @@ enum fake_kind {
 	FAKE_WRONG_ID, /* answers a valid ping reply with another id */
 	FAKE_WRONG_OP, /* answers a valid ping reply, with the right id, to any request */
 	FAKE_STRAY_FD, /* answers an error reply with a descriptor attached */
+	FAKE_VERSION0, /* answers a ping reply, with the right id, that names version 0 */
 };
 
 struct fake {
@@ -48,7 +50,7 @@ static void *fake_serve(void *arg)
 	if (n > 0 && wire_decode_request(buf, (size_t)n, &req) == 0) {
 		struct wire_reply rep = {.id = req.id + (f->kind == FAKE_WRONG_ID),
 		                         .op = WIRE_PING,
-		                         .version = WIRE_VERSION};
+		                         .version = f->kind == FAKE_VERSION0 ? 0 : WIRE_VERSION};
 		int len;
 		switch (f->kind) {
 		case FAKE_GARBAGE:
@@ -60,6 +62,7 @@ static void *fake_serve(void *arg)
 			break;
 		case FAKE_WRONG_ID:
 		case FAKE_WRONG_OP:
+		case FAKE_VERSION0:
 			len = wire_encode_reply(&rep, buf, sizeof(buf));
 			send(fd, buf, (size_t)len, MSG_NOSIGNAL);
 			break;
@@ -273,6 +276,95 @@ START_TEST(test_conn_connection_limit_hangs_up)
 }
 END_TEST
 
+/* ---- the same failures for unlink, list, stat and ping ------------------------------------- */
+
+static int count_tag(const struct mmapc_tag_info *info, void *arg)
+{
+	(void)info;
+	++*(int *)arg;
+	return 0;
+}
+
+/* Calls the admin call `which` (0 unlink, 1 list, 2 stat, 3 ping) at path. */
+static int admin_call(int which, const char *path)
+{
+	struct mmapc_stats st;
+	int tags = 0;
+
+	switch (which) {
+	case 0:
+		return mmapc_unlink("t", path);
+	case 1:
+		return mmapc_list(path, count_tag, &tags);
+	case 2:
+		return mmapc_stat(path, &st);
+	default:
+		return mmapc_ping(path);
+	}
+}
+
+static const char *const admin_names[] = {"unlink", "list", "stat", "ping"};
+
+/* Each failure a fake can make, for each admin call: _i / 4 the failure, _i % 4 the call. */
+static const struct {
+	enum fake_kind kind;
+	int error;
+} admin_failures[] = {
+        {FAKE_GARBAGE, EPROTO},
+        {FAKE_WRONG_ID, EPROTO},
+        {FAKE_HANGUP, ECONNRESET},
+        {FAKE_SILENT, ETIMEDOUT},
+};
+
+START_TEST(test_conn_admin_call_failures)
+{
+	struct fake f;
+	int which = _i % 4, want = admin_failures[_i / 4].error;
+
+	setenv("MMAPC_TIMEOUT_MS", "200", 1);
+	fake_start(&f, admin_failures[_i / 4].kind);
+	int r = admin_call(which, f.path);
+	fake_stop(&f);
+	unsetenv("MMAPC_TIMEOUT_MS");
+	ck_assert_msg(r == -want, "%s: got %d, want -%d", admin_names[which], r, want);
+}
+END_TEST
+
+START_TEST(test_conn_admin_call_refused_and_too_long)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[] = "/tmp/mmapc-dead-XXXXXX", path[200];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/dead.sock", dir);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	memset(path, 'p', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	path[0] = '/';
+	for (int which = 0; which < 4; which++) {
+		int refused = admin_call(which, sa.sun_path), too_long = admin_call(which, path);
+		ck_assert_msg(refused == -ECONNREFUSED, "%s: got %d", admin_names[which], refused);
+		ck_assert_msg(too_long == -ENAMETOOLONG, "%s: got %d", admin_names[which],
+		              too_long);
+	}
+	close(fd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_conn_ping_version_zero_is_eproto)
+{
+	/* A ping answered in form, but naming no protocol version. */
+	struct fake f;
+	fake_start(&f, FAKE_VERSION0);
+	int r = mmapc_ping(f.path);
+	fake_stop(&f);
+	ck_assert_int_eq(r, -EPROTO);
+}
+END_TEST
+
 Suite *conn_suite(void)
 {
 	Suite *s = suite_create("conn");
@@ -286,6 +378,9 @@ Suite *conn_suite(void)
 	tcase_add_test(tc, test_conn_silence_is_etimedout);
 	tcase_add_test(tc, test_conn_nobody_listening_is_econnrefused);
 	tcase_add_test(tc, test_conn_socket_path_too_long);
+	tcase_add_loop_test(tc, test_conn_admin_call_failures, 0, 16);
+	tcase_add_test(tc, test_conn_admin_call_refused_and_too_long);
+	tcase_add_test(tc, test_conn_ping_version_zero_is_eproto);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("limits");

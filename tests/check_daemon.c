@@ -509,6 +509,29 @@ START_TEST(test_daemon_quotas)
 }
 END_TEST
 
+START_TEST(test_daemon_global_quotas)
+{
+	/* The daemon-wide limits, which bind root too (the per-user ones exempt it). */
+	struct test_daemon q;
+	static const char *const args[] = {"--max-tags", "2", "--max-bytes", "64K", NULL};
+	int r;
+
+	daemon_start(&q, args);
+	mmapc_map *a = dtest_tag_map("g1", 4096), *b = dtest_tag_map("g2", 4096);
+	ck_assert_ptr_null(dtest_tag_open("g3", 4096, MMAPC_ACCESS_DEFAULT, NULL, &r));
+	ck_assert_int_eq(r, -EDQUOT);
+	ck_assert_int_eq(mmapc_resize(a, 60 * 1024), 0);
+	ck_assert_int_eq(mmapc_resize(b, 8192), -EDQUOT);
+	ck_assert_int_eq(mmapc_len(b), 4096);
+	mmapc_free(a);
+	mmapc_map *c = dtest_tag_map("g3", 4096);
+	ck_assert_int_eq(mmapc_resize(b, 8192), 0);
+	mmapc_free(c);
+	mmapc_free(b);
+	daemon_stop(&q);
+}
+END_TEST
+
 /* ---- file-backed tags ---------------------------------------------------------------------- */
 
 START_TEST(test_daemon_file_backed_tag)
@@ -555,6 +578,21 @@ START_TEST(test_daemon_file_tag_must_be_regular)
 	ck_assert_int_eq(mmapc_open(&m, p[0], 4096, MMAPC_ACCESS_DEFAULT, 0, &o), -EINVAL);
 	close(p[0]);
 	close(p[1]);
+}
+END_TEST
+
+START_TEST(test_daemon_file_tag_write_only_is_eacces)
+{
+	int fd = tmpfile_with("data", 4, O_WRONLY);
+	struct mmapc_options o = {.tagname = "wronly"},
+	                     probe = {.tagname = "wronly", .options = MMAPC_NOCREATE};
+	mmapc_map *m = NULL;
+
+	/* mmap(2) cannot map a write-only descriptor: the daemon refuses it, and no tag is made. */
+	ck_assert_int_eq(mmapc_open(&m, fd, 0, MMAPC_ACCESS_DEFAULT, 0, &o), -EACCES);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(mmapc_open(&m, -1, 0, MMAPC_ACCESS_DEFAULT, 0, &probe), -ENOENT);
+	close(fd);
 }
 END_TEST
 
@@ -699,12 +737,14 @@ Suite *daemon_suite(void)
 
 	tc = tcase_new("quotas");
 	tcase_add_test(tc, test_daemon_quotas);
+	tcase_add_test(tc, test_daemon_global_quotas);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("files");
 	tcase_add_checked_fixture(tc, dtest_start, dtest_stop);
 	tcase_add_test(tc, test_daemon_file_backed_tag);
 	tcase_add_test(tc, test_daemon_file_tag_must_be_regular);
+	tcase_add_test(tc, test_daemon_file_tag_write_only_is_eacces);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("connection");

@@ -45,14 +45,43 @@ const char *raw_errname(int e)
 
 /* ---- the daemon's descriptors ---------------------------------------------------------- */
 
+/* What the daemon's descriptors are ("3 socket:[123], 4 /memfd:t (deleted), ..."), into buf,
+ * so that a failed count says which one stayed. */
+static void describe_daemon_fds(const struct test_daemon *d, char *buf, size_t size)
+{
+	char dir[64], link[PATH_MAX + 64], target[PATH_MAX];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)d->pid);
+	DIR *fds = opendir(dir);
+	if (!fds)
+		return;
+	for (struct dirent *e; (e = readdir(fds)) && used < size;) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		int w = snprintf(buf + used, size - used, "%s%s %s", used ? ", " : "", e->d_name,
+		                 target);
+		used += w < 0 ? 0 : (size_t)w;
+	}
+	closedir(fds);
+}
+
 void raw_wait_daemon_fds(const struct test_daemon *d, int base)
 {
-	int64_t end = raw_now_ms() + RAW_WAIT_MS;
+	int64_t end = raw_now_ms() + RAW_FD_WAIT_MS;
+	char what[2048];
 	int n;
 
 	while ((n = daemon_fd_count(d)) != base && raw_now_ms() < end)
 		raw_sleep_ms(10);
-	ck_assert_msg(n == base, "mmapd holds %d descriptors, %d before the client came", n, base);
+	if (n != base)
+		describe_daemon_fds(d, what, sizeof(what));
+	ck_assert_msg(n == base, "mmapd holds %d descriptors, %d before the client came: %s", n,
+	              base, n == base ? "" : what);
 }
 
 void raw_wait_not_held(const struct test_daemon *d, const char *path)

@@ -30,6 +30,10 @@
 
 /* How long the daemon gets to answer, to close a descriptor or to settle its count. */
 #define RAW_WAIT_MS 3000
+/* How long it gets to reap the connections of a test that is over: longer, because a loaded
+ * machine (make check runs the suites beside each other) once made 3 s too short. A wait
+ * ends as soon as the count is back, so a passing run does not take longer. */
+#define RAW_FD_WAIT_MS 10000
 
 /* The most descriptors a test sends in one message. */
 #define RAW_MAX_SEND_FDS 8
@@ -47,7 +51,8 @@ const char *raw_errname(int e);
 
 /* ---- the daemon's descriptors ---------------------------------------------------------- */
 
-/* Waits up to RAW_WAIT_MS for d to hold base descriptors again (from daemon_fd_count). */
+/* Waits up to RAW_FD_WAIT_MS for d to hold base descriptors again (from daemon_fd_count);
+ * fails naming what each descriptor the daemon holds is. */
 void raw_wait_daemon_fds(const struct test_daemon *d, int base);
 
 /* Waits up to RAW_WAIT_MS for d to hold no descriptor whose /proc link is path. */

@@ -8,6 +8,10 @@
  * Checks that must not come from this process (whose library re-claims on its next call) run
  * in forked children, which report through their exit status.
  *
+ * The unit runs mmapd as root with no capability but CAP_DAC_READ_SEARCH, so it may fchmod
+ * only the inodes it owns: a restart under that bounding set is tested too (the daemon's own
+ * memfds come back, a memfd a client made itself is refused with EPERM).
+ *
  * Not here: restarts through systemd's store (check_fdstore.c).
  */
 #define _GNU_SOURCE
@@ -17,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,7 +158,9 @@ static int lose(struct loser *l)
 		return 25;
 	mmapc_free(now);
 	mmapc_free(m);
-	return 0;
+	/* The close of now is sent without an answer; a round trip on the same connection makes
+	 * sure the daemon has it before the parent counts holders. */
+	return mmapc_ping(NULL) > 0 ? 0 : 26;
 }
 
 START_TEST(test_republish_first_publisher_wins)
@@ -307,6 +315,102 @@ START_TEST(test_republish_resume_cannot_take_holds_it_never_had)
 }
 END_TEST
 
+/* ---- under the unit's capabilities ---------------------------------------------------------- */
+
+/* In the new daemon's process before it execs: no CAP_FOWNER, as the unit's
+ * CapabilityBoundingSet leaves it. */
+static void drop_fowner(void *arg)
+{
+	(void)arg;
+	if (prctl(PR_CAPBSET_DROP, CAP_FOWNER, 0, 0, 0) < 0)
+		_exit(127);
+}
+
+/* Whether pid's effective capabilities include cap (from /proc/pid/status). */
+static bool has_capability(pid_t pid, int cap)
+{
+	char path[64], line[256];
+	unsigned long long eff = ~0ULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ULL << cap);
+}
+
+#define OTHER_UID 4242
+
+/* A child, as another user, that holds "theirs" (a memfd the daemon made, owned by root),
+ * waits for the restart, and re-publishes it on its next call: 0 if the tag is back with its
+ * bytes and its one holder. */
+static int hold_through_restart(struct loser *l)
+{
+	if (setresgid(OTHER_UID, OTHER_UID, OTHER_UID) ||
+	    setresuid(OTHER_UID, OTHER_UID, OTHER_UID))
+		return 30;
+	mmapc_map *m = dtest_tag_map("theirs", 4096);
+	if (!m)
+		return 31;
+	mmapc_setitem(m, 7, 'u');
+	char c;
+	if (write(l->done[1], "h", 1) != 1 || read(l->go[0], &c, 1) != 1)
+		return 32;
+	if (mmapc_ping(NULL) <= 0)
+		return 33;
+	struct tag_query q = query("theirs");
+	if (q.holders != 1)
+		return 34;
+	int err;
+	struct mmapc_options o = {.options = MMAPC_NOCREATE};
+	mmapc_map *again = dtest_tag_open("theirs", 0, MMAPC_ACCESS_READ, &o, &err);
+	if (!again || mmapc_getitem(again, 7) != 'u')
+		return 35;
+	mmapc_free(again);
+	mmapc_free(m);
+	return 0;
+}
+
+START_TEST(test_republish_without_cap_fowner)
+{
+	struct loser l;
+	char c;
+	int status;
+
+	ck_assert_int_eq(pipe2(l.go, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(l.done, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(hold_through_restart(&l));
+	ck_assert_int_eq(read(l.done[0], &c, 1), 1);
+	daemon_kill(&d);
+	daemon_restart_with(&d, NULL, drop_fowner, NULL);
+	ck_assert_msg(!has_capability(d.pid, CAP_FOWNER), "the new mmapd still has CAP_FOWNER");
+
+	/* The daemon's own memfd, owned by the daemon's uid, comes back from another user. */
+	ck_assert_int_eq(write(l.go[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+
+	/* A memfd its publisher made (owned by that user): the daemon cannot make it 0600. */
+	int base = daemon_fd_count(&d), sock = raw_connect(&d);
+	int fd = sealed_memfd(4096, F_SEAL_SHRINK | F_SEAL_SEAL);
+	ck_assert_int_eq(fchown(fd, OTHER_UID, OTHER_UID), 0);
+	publish_refused(sock, 1, "forged", fd, EPERM);
+	raw_ping_on(sock, 2);
+	close(sock);
+	raw_after_bad_client(&d, base);
+	for (int i = 0; i < 2; i++) {
+		close(l.go[i]);
+		close(l.done[i]);
+	}
+}
+END_TEST
+
 Suite *republish_suite(void)
 {
 	Suite *s = suite_create("republish");
@@ -317,6 +421,7 @@ Suite *republish_suite(void)
 	tcase_add_test(tc, test_republish_first_publisher_wins);
 	tcase_add_test(tc, test_republish_refuses_what_is_no_tag_memfd);
 	tcase_add_test(tc, test_republish_resume_cannot_take_holds_it_never_had);
+	tcase_add_test(tc, test_republish_without_cap_fowner);
 	suite_add_tcase(s, tc);
 	return s;
 }

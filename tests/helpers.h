@@ -91,8 +91,9 @@ void daemon_restart(struct test_daemon *d, const char *const *args);
 void daemon_restart_with(struct test_daemon *d, const char *const *args, void (*child)(void *),
                          void *arg);
 
-/* How many descriptors the daemon has open, once the count has settled (a connection just
- * closed is reaped by the daemon's loop a moment later). */
+/* How many descriptors the daemon has open, once every connection closed before the call has
+ * been reaped (a closed connection is reaped by the daemon's loop a moment later); a probe
+ * connection of its own is not counted. */
 int daemon_fd_count(const struct test_daemon *d);
 
 /* One ping round trip on a new connection: 0 if the daemon answered correctly. */

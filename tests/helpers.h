@@ -18,6 +18,7 @@ Suite *io_suite(void);
 Suite *find_suite(void);
 Suite *slice_suite(void);
 Suite *resize_suite(void);
+Suite *resize_fork_suite(void);
 Suite *examples_suite(void);
 Suite *wire_suite(void);
 Suite *registry_suite(void);

@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(sr, find_suite());
 	srunner_add_suite(sr, slice_suite());
 	srunner_add_suite(sr, resize_suite());
+	srunner_add_suite(sr, resize_fork_suite());
 	srunner_add_suite(sr, examples_suite());
 	srunner_add_suite(sr, wire_suite());
 	srunner_add_suite(sr, registry_suite());

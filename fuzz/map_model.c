@@ -8,8 +8,9 @@
  * walks them, resize with the memfd that never shrinks); the harness (fuzz_map.c) decides
  * what each operation returns and checks it. One model, M: libFuzzer runs one input at a time.
  *
- * Everything here is UNINSTRUMENTED (see map_model.h): the fuzzer learns from the library's
- * branches, not the model's.
+ * The functions that walk bytes (the comparison, find, slices, resize, readline's line) are
+ * UNINSTRUMENTED (see map_model.h): the fuzzer learns from the library's branches, not the
+ * model's. model_open and model_start, once per input, are left as they are.
  *
  * Not here: the operations and their checks (fuzz_map.c), tagged and file-backed maps.
  */
@@ -44,16 +45,6 @@ void model_start(int64_t length, int access, int64_t offset, const struct mmapc_
 	                (access == MMAPC_ACCESS_DEFAULT && (flags & MAP_TYPE) == MAP_PRIVATE);
 }
 
-bool writable(void)
-{
-	return M.access != MMAPC_ACCESS_READ;
-}
-
-int64_t remaining(void)
-{
-	return M.pos < (int64_t)M.len ? (int64_t)M.len - M.pos : 0;
-}
-
 /* Python's find/rfind bound: negative counts from the end, then clamped to [0, len]. */
 UNINSTRUMENTED static int64_t bound(int64_t v, int64_t dflt)
 {
@@ -68,8 +59,9 @@ UNINSTRUMENTED static int64_t bound(int64_t v, int64_t dflt)
 /* The index of the first byte where a and b differ, or n. A loop of its own rather than
  * memcmp (here and in model_find): libFuzzer's memcmp hook and ASan's range checks would cost
  * more than the comparison, on every byte of the map after every operation. Not under ASan
- * either: its callers pass the map (which ASan does not track) and the model's own array, in
- * bounds by construction, and ASan's check of every load doubled the harness's time. */
+ * either: ASan's check of every load doubled the harness's time. Its callers pass the map
+ * (which ASan does not track), the model's array and the harness's own buffers, each with
+ * its length; readline's malloc'd line is read under ASan by the harness first. */
 __attribute__((no_sanitize("address"))) UNINSTRUMENTED size_t first_difference(const uint8_t *a,
                                                                                const uint8_t *b,
                                                                                size_t n)

@@ -43,9 +43,16 @@ extern size_t page_size;
 int model_open(int64_t length, int access, int64_t offset, const struct mmapc_options *o);
 void model_start(int64_t length, int access, int64_t offset, const struct mmapc_options *o);
 
-bool writable(void);
+static inline bool writable(void)
+{
+	return M.access != MMAPC_ACCESS_READ;
+}
+
 /* Bytes from the position to the end (0 past it). */
-int64_t remaining(void);
+static inline int64_t remaining(void)
+{
+	return M.pos < (int64_t)M.len ? (int64_t)M.len - M.pos : 0;
+}
 /* The index of the first byte where a and b differ, or n. */
 size_t first_difference(const uint8_t *a, const uint8_t *b, size_t n);
 /* find (last false) or rfind (last true) of sub[0..n) in [start, end) (MMAPC_OMIT allowed):

@@ -511,7 +511,8 @@ END_TEST
 
 START_TEST(test_daemon_global_quotas)
 {
-	/* The daemon-wide limits, which bind root too (the per-user ones exempt it). */
+	/* The daemon-wide limits (this test runs as root, whom they bind as they bind anyone;
+	 * the per-user defaults, 4096 tags and 4G, are far off). */
 	struct test_daemon q;
 	static const char *const args[] = {"--max-tags", "2", "--max-bytes", "64K", NULL};
 	int r;

@@ -9,14 +9,15 @@
  * in forked children, which report through their exit status.
  *
  * The unit runs mmapd as root with no capability but CAP_DAC_READ_SEARCH, so it may fchmod
- * only the inodes it owns: a restart under that bounding set is tested too (the daemon's own
- * memfds come back, a memfd a client made itself is refused with EPERM).
+ * only the inodes root owns: a restart without CAP_FOWNER is tested too (the daemon's own
+ * memfds come back from another user, a memfd another user made is refused with EPERM).
  *
  * Not here: restarts through systemd's store (check_fdstore.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,7 +187,8 @@ START_TEST(test_republish_first_publisher_wins)
 	ck_assert_int_eq(write(l.go[1], "g", 1), 1);
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child: status %#x",
+	              status);
 	ck_assert_int_eq(query("x").holders, 1);
 	mmapc_free(mine);
 	ck_assert_int_eq(query("x").holders, -1);
@@ -318,11 +321,20 @@ END_TEST
 /* ---- under the unit's capabilities ---------------------------------------------------------- */
 
 /* In the new daemon's process before it execs: no CAP_FOWNER, as the unit's
- * CapabilityBoundingSet leaves it. */
+ * CapabilityBoundingSet leaves it. A root exec's permitted set is the bounding set and the
+ * inheritable one, so CAP_FOWNER goes from both (and from the ambient set). */
 static void drop_fowner(void *arg)
 {
+	struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct caps[2];
+
 	(void)arg;
-	if (prctl(PR_CAPBSET_DROP, CAP_FOWNER, 0, 0, 0) < 0)
+	if (prctl(PR_CAPBSET_DROP, CAP_FOWNER, 0, 0, 0) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+	    syscall(SYS_capget, &head, caps) < 0)
+		_exit(127);
+	caps[CAP_TO_INDEX(CAP_FOWNER)].inheritable &= ~CAP_TO_MASK(CAP_FOWNER);
+	if (syscall(SYS_capset, &head, caps) < 0)
 		_exit(127);
 }
 
@@ -344,32 +356,31 @@ static bool has_capability(pid_t pid, int cap)
 
 #define OTHER_UID 4242
 
-/* A child, as another user, that holds "theirs" (a memfd the daemon made, owned by root),
- * waits for the restart, and re-publishes it on its next call: 0 if the tag is back with its
- * bytes and its one holder. */
+/* A child, as another user, that holds "Global\\theirs" (a memfd the daemon made, owned by
+ * the daemon's uid), waits for the restart, and re-publishes it on its next call; it then
+ * lets the parent look at the tag and waits for it to finish. 0 if the tag came back with
+ * this process as its one holder. */
 static int hold_through_restart(struct loser *l)
 {
-	if (setresgid(OTHER_UID, OTHER_UID, OTHER_UID) ||
+	char c;
+
+	close(l->go[1]);
+	close(l->done[0]);
+	if (setgroups(0, NULL) || setresgid(OTHER_UID, OTHER_UID, OTHER_UID) ||
 	    setresuid(OTHER_UID, OTHER_UID, OTHER_UID))
 		return 30;
-	mmapc_map *m = dtest_tag_map("theirs", 4096);
+	mmapc_map *m = dtest_tag_map("Global\\theirs", 4096);
 	if (!m)
 		return 31;
 	mmapc_setitem(m, 7, 'u');
-	char c;
 	if (write(l->done[1], "h", 1) != 1 || read(l->go[0], &c, 1) != 1)
 		return 32;
 	if (mmapc_ping(NULL) <= 0)
 		return 33;
-	struct tag_query q = query("theirs");
-	if (q.holders != 1)
+	if (query("Global\\theirs").holders != 1)
 		return 34;
-	int err;
-	struct mmapc_options o = {.options = MMAPC_NOCREATE};
-	mmapc_map *again = dtest_tag_open("theirs", 0, MMAPC_ACCESS_READ, &o, &err);
-	if (!again || mmapc_getitem(again, 7) != 'u')
+	if (write(l->done[1], "p", 1) != 1 || read(l->go[0], &c, 1) != 1)
 		return 35;
-	mmapc_free(again);
 	mmapc_free(m);
 	return 0;
 }
@@ -386,17 +397,31 @@ START_TEST(test_republish_without_cap_fowner)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
 		_exit(hold_through_restart(&l));
+	close(l.go[0]);
+	close(l.done[1]);
 	ck_assert_int_eq(read(l.done[0], &c, 1), 1);
 	daemon_kill(&d);
 	daemon_restart_with(&d, NULL, drop_fowner, NULL);
 	ck_assert_msg(!has_capability(d.pid, CAP_FOWNER), "the new mmapd still has CAP_FOWNER");
 
-	/* The daemon's own memfd, owned by the daemon's uid, comes back from another user. */
+	/* The daemon's own memfd, owned by the daemon's uid, comes back from another user: the
+	 * name leads to its bytes again, for another process (this one). */
 	ck_assert_int_eq(write(l.go[1], "g", 1), 1);
+	ck_assert_int_eq(read(l.done[0], &c, 1), 1);
+	int err;
+	struct mmapc_options o = {.options = MMAPC_NOCREATE};
+	mmapc_map *seen = dtest_tag_open("Global\\theirs", 0, MMAPC_ACCESS_READ, &o, &err);
+	ck_assert_msg(seen != NULL, "Global\\theirs did not come back: %d", err);
+	ck_assert_int_eq(mmapc_getitem(seen, 7), 'u');
+	mmapc_free(seen);
+	ck_assert_int_eq(write(l.go[1], "x", 1), 1);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child: status %#x",
+	              status);
 
-	/* A memfd its publisher made (owned by that user): the daemon cannot make it 0600. */
+	/* A memfd another user made (so owned by that user, not by root as the daemon runs):
+	 * the daemon cannot make it 0600. */
+	conn_disconnect_all(); /* our library's connection (of seen) is not the bad client's */
 	int base = daemon_fd_count(&d), sock = raw_connect(&d);
 	int fd = sealed_memfd(4096, F_SEAL_SHRINK | F_SEAL_SEAL);
 	ck_assert_int_eq(fchown(fd, OTHER_UID, OTHER_UID), 0);
@@ -404,10 +429,8 @@ START_TEST(test_republish_without_cap_fowner)
 	raw_ping_on(sock, 2);
 	close(sock);
 	raw_after_bad_client(&d, base);
-	for (int i = 0; i < 2; i++) {
-		close(l.go[i]);
-		close(l.done[i]);
-	}
+	close(l.go[1]);
+	close(l.done[0]);
 }
 END_TEST
 

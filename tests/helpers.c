@@ -275,14 +275,16 @@ static int ping_on(int sock, uint64_t id)
 	return rep.id == id && rep.op == WIRE_PING ? 0 : -1;
 }
 
-/* The daemon reaps a closed connection when its loop next runs, so a count taken just after
- * a client hung up can still include it. Two ping round trips on a connection of our own
- * make it run its loop twice after every hangup that came before them (the second request is
- * read in a later iteration than the first, and an iteration handles every event it was
- * woken for, closing handles at its end); the count is then taken while our connection is
- * open and does not include it. A time-based settle (two readings 20 ms apart) proved too
- * weak on a loaded machine: it is the fallback for a daemon that will not answer (at its
- * descriptor limit, say). */
+/* The daemon reaps a closed connection when its loop reads the end of it, so a count taken
+ * just after a client hung up can still include it. Two ping round trips on a connection of
+ * our own make the loop run at least twice after every hangup that came before them (the
+ * second request is read in a later iteration than the first); the daemon reads one packet
+ * per client and iteration and closes a connection as soon as it reads its end, so every
+ * client that hung up leaving at most one packet unread (a quiet close, say) is gone by the
+ * count. One that left more, or that is throttled, takes longer: raw_wait_daemon_fds keeps
+ * counting. The count is taken while our connection is open and does not include it. A
+ * time-based settle (two readings 20 ms apart) proved too weak on a loaded machine: it is
+ * the fallback for a daemon that will not answer (at its descriptor limit, say). */
 int daemon_fd_count(const struct test_daemon *d)
 {
 	int sock = daemon_connect(d);

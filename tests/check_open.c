@@ -1,14 +1,13 @@
-/* check_open.c: mmapc_open's checks, in the order mmapc.h documents them, and the lifetime of
- * a map: recorded access, access modes on files, descriptors, close, pins, and a close that
- * races another thread.
+/* check_open.c: mmapc_open's checks, in the order mmapc.h documents them, and what a map
+ * records: access, access modes on files, descriptors, and a close that races another thread.
  *
  * Failing opens are one table (open_case) run as a loop test: each row names its case, and
  * each goes through open_err, which checks that *ret is untouched and the file unchanged, so
- * those rules hold on every error path. The calls a closed map must refuse are one list
- * (closed_calls) shared by the closed-map and NULL-map tests.
+ * those rules hold on every error path.
  *
- * Not here: what each call does on an open map (check_io.c, check_find.c, check_slice.c,
- * check_resize.c), Python's documented examples (check_examples.c).
+ * Not here: close, closed maps and pins (check_close.c); what each call does on an open map
+ * (check_io.c, check_find.c, check_slice.c, check_resize.c); Python's documented examples
+ * (check_examples.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,17 +33,6 @@ static const char CONTENT[] = "abcdzzghijklmnop"; /* move(0, 4, 2) copies "zz" t
 static int64_t page(void)
 {
 	return sysconf(_SC_PAGESIZE);
-}
-
-/* Opens a map that must open. */
-static mmapc_map *open_ok(int fd, int64_t length, int access, int64_t offset,
-                          const struct mmapc_options *o)
-{
-	mmapc_map *m = NULL;
-	int r = mmapc_open(&m, fd, length, access, offset, o);
-	ck_assert_msg(r == 0, "mmapc_open failed: %d (%s)", r, strerror(-r));
-	ck_assert_ptr_nonnull(m);
-	return m;
 }
 
 /* Opens a map that should fail and returns the errno; *ret must stay the sentinel. A map that
@@ -534,232 +522,6 @@ START_TEST(test_open_descriptors_are_cloexec)
 }
 END_TEST
 
-/* ---- close -------------------------------------------------------------------------------- */
-
-static mmapc_map *closed_map(void)
-{
-	mmapc_map *m = anon_map(10);
-	ck_assert_int_eq(mmapc_close(m), 0);
-	return m;
-}
-
-/* close returns 0 and is idempotent; close, closed, seekable (and free) still work after it,
- * and mmapc_data says NULL. */
-START_TEST(test_open_close_is_idempotent)
-{
-	mmapc_map *m = anon_map(10);
-	ck_assert_int_eq(mmapc_closed(m), 0);
-	ck_assert_ptr_nonnull(mmapc_data(m));
-	ck_assert_int_eq(mmapc_close(m), 0);
-	ck_assert_int_eq(mmapc_closed(m), 1);
-	ck_assert_int_eq(mmapc_close(m), 0);
-	ck_assert_int_eq(mmapc_closed(m), 1);
-	ck_assert_ptr_null(mmapc_data(m));
-	ck_assert_int_eq(mmapc_seekable(m), 1);
-	mmapc_free(m);
-}
-END_TEST
-
-/* The calls that were not -EBADF, collected so that one run names every one of them. */
-struct report {
-	char text[2048];
-	int checked, failed;
-};
-
-static void expect_ebadf(struct report *rep, const char *what, int64_t got)
-{
-	size_t used = strlen(rep->text);
-	rep->checked++;
-	if (got == -EBADF)
-		return;
-	rep->failed++;
-	snprintf(rep->text + used, sizeof(rep->text) - used, " %s=%lld;", what, (long long)got);
-}
-
-#define EBADF_OF(expr) expect_ebadf(rep, #expr, (int64_t)(expr))
-
-/* Every call that must fail on a closed or NULL map, with valid arguments. Out-parameters
- * must be left alone. */
-static void closed_calls(mmapc_map *m, struct report *rep)
-{
-	char buf[8] = "", *line = NULL;
-	size_t n = 0, len = 7;
-	const void *view = buf, *lview = buf;
-	void *data = buf;
-
-	EBADF_OF(mmapc_read(m, buf, sizeof(buf)));
-	EBADF_OF(mmapc_read_view(m, 4, &view));
-	EBADF_OF(mmapc_read_byte(m));
-	EBADF_OF(mmapc_readline(m, &line, &n));
-	EBADF_OF(mmapc_readline_view(m, &lview));
-	EBADF_OF(mmapc_write(m, "ab", 2));
-	EBADF_OF(mmapc_write_byte(m, 'a'));
-	EBADF_OF(mmapc_seek(m, 0, SEEK_SET));
-	EBADF_OF(mmapc_tell(m));
-	EBADF_OF(mmapc_find(m, "a", 1, MMAPC_OMIT, MMAPC_OMIT));
-	EBADF_OF(mmapc_rfind(m, "a", 1, 0, 10));
-	EBADF_OF(mmapc_len(m));
-	EBADF_OF(mmapc_getitem(m, 0));
-	EBADF_OF(mmapc_setitem(m, 0, 1));
-	EBADF_OF(mmapc_getslice(m, 0, 4, 1, buf, sizeof(buf)));
-	EBADF_OF(mmapc_setslice(m, 0, 2, 1, "ab", 2));
-	EBADF_OF(mmapc_move(m, 0, 1, 1));
-	EBADF_OF(mmapc_flush(m, MMAPC_OMIT, MMAPC_OMIT));
-	EBADF_OF(mmapc_madvise(m, MADV_NORMAL, MMAPC_OMIT, MMAPC_OMIT));
-	EBADF_OF(mmapc_size(m));
-	EBADF_OF(mmapc_resize(m, 20));
-	EBADF_OF(mmapc_acquire(m, &data, &len));
-	EBADF_OF(mmapc_release(m));
-	EBADF_OF(mmapc_created(m));
-	ck_assert_int_eq(rep->checked, 24);
-	ck_assert_msg(view == buf && lview == buf && data == buf && len == 7,
-	              "a failing call set its out-parameter");
-	ck_assert_msg(!line && !n, "a failing readline touched *lineptr or *n");
-}
-
-/* A closed map reports -EBADF before it looks at any argument. */
-static void bad_argument_calls(mmapc_map *m, struct report *rep)
-{
-	char buf[4];
-
-	EBADF_OF(mmapc_write_byte(m, 999));
-	EBADF_OF(mmapc_seek(m, 0, 99));
-	EBADF_OF(mmapc_seek(m, -1, SEEK_SET));
-	EBADF_OF(mmapc_getslice(m, 0, 4, 0, buf, sizeof(buf)));
-	EBADF_OF(mmapc_setslice(m, 0, 4, 0, "ab", 2));
-	EBADF_OF(mmapc_setitem(m, -1000, 999));
-	EBADF_OF(mmapc_getitem(m, 1000));
-	EBADF_OF(mmapc_move(m, -1, -1, -1));
-	EBADF_OF(mmapc_flush(m, -1, -1));
-	EBADF_OF(mmapc_madvise(m, -1, -5, -5));
-	EBADF_OF(mmapc_resize(m, 0));
-	EBADF_OF(mmapc_write(m, buf, SIZE_MAX));
-	EBADF_OF(mmapc_readline(m, NULL, NULL));
-}
-
-START_TEST(test_open_closed_calls_are_ebadf)
-{
-	struct report rep = {.checked = 0};
-	mmapc_map *m = closed_map();
-	closed_calls(m, &rep);
-	ck_assert_msg(rep.failed == 0, "on a closed map:%s", rep.text);
-	mmapc_free(m);
-}
-END_TEST
-
-START_TEST(test_open_closed_check_beats_bad_arguments)
-{
-	struct report rep = {.checked = 0};
-	mmapc_map *m = closed_map();
-	bad_argument_calls(m, &rep);
-	ck_assert_msg(rep.failed == 0, "on a closed map:%s", rep.text);
-	mmapc_free(m);
-}
-END_TEST
-
-START_TEST(test_open_closed_access_and_offset_are_ebadf)
-{
-	/* mmapc.h: after close every call but close, closed, seekable and free is -EBADF. */
-	mmapc_map *m = open_ok(-1, 10, MMAPC_ACCESS_WRITE, page(), NULL);
-	ck_assert_int_eq(mmapc_close(m), 0);
-	int access = mmapc_access(m);
-	int64_t offset = mmapc_offset(m);
-	mmapc_free(m);
-	ck_assert_int_eq(access, -EBADF);
-	ck_assert_int_eq(offset, -EBADF);
-}
-END_TEST
-
-START_TEST(test_open_null_map_is_closed)
-{
-	struct report rep = {.checked = 0};
-	closed_calls(NULL, &rep);
-	bad_argument_calls(NULL, &rep);
-	ck_assert_msg(rep.failed == 0, "on NULL:%s", rep.text);
-	ck_assert_int_eq(mmapc_close(NULL), 0);
-	ck_assert_int_eq(mmapc_closed(NULL), 1);
-	ck_assert_int_eq(mmapc_seekable(NULL), 1);
-	ck_assert_ptr_null(mmapc_data(NULL));
-	ck_assert_int_eq(mmapc_access(NULL), -EBADF);
-	ck_assert_int_eq(mmapc_offset(NULL), -EBADF);
-	mmapc_free(NULL);
-}
-END_TEST
-
-/* ---- pins and the data pointer ------------------------------------------------------------ */
-
-/* mmapc_data and mmapc_acquire hand out the mapping itself. */
-START_TEST(test_open_data_is_the_mapping)
-{
-	mmapc_map *m = anon_map(77);
-	unsigned char *p = mmapc_data(m), *data = NULL;
-	size_t len = 0;
-	ck_assert_ptr_nonnull(p);
-	p[3] = 0xab;
-	ck_assert_int_eq(mmapc_getitem(m, 3), 0xab);
-	ck_assert_int_eq(mmapc_setitem(m, 4, 0xcd), 0);
-	ck_assert_int_eq(p[4], 0xcd);
-	ck_assert_int_eq(mmapc_acquire(m, (void **)&data, &len), 0);
-	ck_assert_ptr_eq(data, p);
-	ck_assert_uint_eq(len, 77);
-	ck_assert_int_eq(mmapc_acquire(m, NULL, NULL), 0); /* either may be NULL */
-	ck_assert_int_eq(mmapc_release(m), 0);
-	ck_assert_int_eq(mmapc_release(m), 0);
-	mmapc_free(m);
-}
-END_TEST
-
-START_TEST(test_open_pinned_resize_is_ebusy)
-{
-	struct mmapc_options o = {.options = MMAPC_NOTRACKFD};
-	mmapc_map *m = anon_map(10);
-	mmapc_map *n = open_ok(-1, 10, MMAPC_ACCESS_READ, 0, &o);
-	ck_assert_int_eq(mmapc_acquire(m, NULL, NULL), 0);
-	ck_assert_int_eq(mmapc_resize(m, 20), -EBUSY);
-	ck_assert_int_eq(mmapc_len(m), 10);
-	ck_assert_int_eq(mmapc_acquire(n, NULL, NULL), 0);
-	ck_assert_int_eq(mmapc_resize(n, 20), -EBUSY); /* pins are checked first */
-	ck_assert_int_eq(mmapc_release(m), 0);
-	ck_assert_int_eq(mmapc_resize(m, 20), 0);
-	ck_assert_int_eq(mmapc_release(n), 0);
-	mmapc_free(m);
-	mmapc_free(n);
-}
-END_TEST
-
-/* While pinned, close is -EBUSY and the map stays open and usable. Pins nest: two acquires
- * need two releases. A release without an acquire is -EINVAL. */
-START_TEST(test_open_pinned_close_is_ebusy_until_last_release)
-{
-	mmapc_map *m = anon_map(10);
-	ck_assert_int_eq(mmapc_release(m), -EINVAL);
-	ck_assert_int_eq(mmapc_acquire(m, NULL, NULL), 0);
-	ck_assert_int_eq(mmapc_acquire(m, NULL, NULL), 0);
-	ck_assert_int_eq(mmapc_close(m), -EBUSY);
-	ck_assert_int_eq(mmapc_release(m), 0);
-	ck_assert_int_eq(mmapc_close(m), -EBUSY);
-	ck_assert_int_eq(mmapc_closed(m), 0);
-	ck_assert_int_eq(mmapc_write_byte(m, 9), 0);
-	ck_assert_int_eq(mmapc_getitem(m, 0), 9);
-	ck_assert_int_eq(mmapc_release(m), 0);
-	ck_assert_int_eq(mmapc_release(m), -EINVAL);
-	ck_assert_int_eq(mmapc_close(m), 0);
-	mmapc_free(m);
-}
-END_TEST
-
-START_TEST(test_open_free_pinned_map)
-{
-	/* The descriptor fixture and valgrind see whether anything is left behind. */
-	int before = fd_count();
-	mmapc_map *m = anon_map(10);
-	ck_assert_int_eq(mmapc_acquire(m, NULL, NULL), 0);
-	ck_assert_int_eq(mmapc_acquire(m, NULL, NULL), 0);
-	mmapc_free(m);
-	ck_assert_int_eq(fd_count(), before);
-}
-END_TEST
-
 /* ---- threads ------------------------------------------------------------------------------ */
 
 /* The reader seeks and reads bytes in a loop while the closer reads items, closes the map
@@ -857,21 +619,6 @@ Suite *open_suite(void)
 	tcase_add_test(tc, test_open_notrackfd_has_no_size_or_resize);
 	tcase_add_test(tc, test_open_anonymous_holds_one_descriptor);
 	tcase_add_test(tc, test_open_descriptors_are_cloexec);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_new("close");
-	tcase_add_test(tc, test_open_close_is_idempotent);
-	tcase_add_test(tc, test_open_closed_calls_are_ebadf);
-	tcase_add_test(tc, test_open_closed_check_beats_bad_arguments);
-	tcase_add_test(tc, test_open_closed_access_and_offset_are_ebadf);
-	tcase_add_test(tc, test_open_null_map_is_closed);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_new("pins");
-	tcase_add_test(tc, test_open_data_is_the_mapping);
-	tcase_add_test(tc, test_open_pinned_close_is_ebusy_until_last_release);
-	tcase_add_test(tc, test_open_pinned_resize_is_ebusy);
-	tcase_add_test(tc, test_open_free_pinned_map);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_new("threads");

@@ -82,6 +82,16 @@ long long file_size(int fd)
 	return (long long)st.st_size;
 }
 
+mmapc_map *open_ok(int fd, int64_t length, int access, int64_t offset,
+                   const struct mmapc_options *o)
+{
+	mmapc_map *m = NULL;
+	int r = mmapc_open(&m, fd, length, access, offset, o);
+	ck_assert_msg(r == 0, "mmapc_open failed: %d (%s)", r, strerror(-r));
+	ck_assert_ptr_nonnull(m);
+	return m;
+}
+
 mmapc_map *anon_map(int64_t n)
 {
 	mmapc_map *m = NULL;

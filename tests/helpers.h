@@ -14,6 +14,7 @@
 #include "mmapc.h"
 
 Suite *open_suite(void);
+Suite *close_suite(void);
 Suite *io_suite(void);
 Suite *find_suite(void);
 Suite *slice_suite(void);
@@ -57,6 +58,10 @@ long long file_size(int fd);
 
 /* Opens an anonymous map of n bytes with default access, or fails the test. */
 mmapc_map *anon_map(int64_t n);
+
+/* mmapc_open of a map that must open (the test fails otherwise). */
+mmapc_map *open_ok(int fd, int64_t length, int access, int64_t offset,
+                   const struct mmapc_options *o);
 
 /* A real mmapd for an integration test: the binary the build made ($MMAPD_BIN), started on a
  * socket in a fresh temporary directory. */

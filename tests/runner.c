@@ -11,6 +11,7 @@
 int main(void)
 {
 	SRunner *sr = srunner_create(open_suite());
+	srunner_add_suite(sr, close_suite());
 	srunner_add_suite(sr, io_suite());
 	srunner_add_suite(sr, find_suite());
 	srunner_add_suite(sr, slice_suite());

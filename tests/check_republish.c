@@ -130,14 +130,44 @@ END_TEST
 
 /* ---- first publisher wins ---------------------------------------------------------------- */
 
-struct loser {
+/* A forked child that runs in step with the parent: the parent writes to go, the child to
+ * done. Each side closes the ends it does not use, so that either one sees end of file if the
+ * other dies. */
+struct child {
+	pid_t pid;
 	int go[2], done[2];
 };
+
+static void child_start(struct child *ch, int (*fn)(struct child *))
+{
+	ck_assert_int_eq(pipe2(ch->go, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(ch->done, O_CLOEXEC), 0);
+	ch->pid = fork();
+	ck_assert_int_ge(ch->pid, 0);
+	if (ch->pid == 0) {
+		close(ch->go[1]);
+		close(ch->done[0]);
+		_exit(fn(ch));
+	}
+	close(ch->go[0]);
+	close(ch->done[1]);
+}
+
+/* Reaps the child, which must have exited with 0, and closes the parent's ends. */
+static void child_finish(struct child *ch)
+{
+	int status;
+	ck_assert_int_eq(waitpid(ch->pid, &status, 0), ch->pid);
+	close(ch->go[1]);
+	close(ch->done[0]);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child: status %#x",
+	              status);
+}
 
 /* A child that holds the first "x" (bytes 'o'), waits for the restart, then publishes on its
  * next call: refused, since the parent's newer "x" got there first. Reports 0 if it keeps its
  * own memory and the name leads to the parent's. */
-static int lose(struct loser *l)
+static int lose(struct child *l)
 {
 	mmapc_map *m = dtest_tag_map("x", 4096);
 	if (!m)
@@ -167,14 +197,9 @@ static int lose(struct loser *l)
 
 START_TEST(test_republish_first_publisher_wins)
 {
-	struct loser l;
+	struct child l;
 	char c;
-	ck_assert_int_eq(pipe2(l.go, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(l.done, O_CLOEXEC), 0);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(lose(&l));
+	child_start(&l, lose);
 	ck_assert_int_eq(read(l.done[0], &c, 1), 1);
 	/* The name goes to new memory while the child keeps the old. */
 	ck_assert_int_eq(mmapc_unlink("x", NULL), 0);
@@ -185,17 +210,10 @@ START_TEST(test_republish_first_publisher_wins)
 	daemon_restart(&d, NULL);
 	ck_assert_int_eq(query("x").holders, 1); /* ours, published first */
 	ck_assert_int_eq(write(l.go[1], "g", 1), 1);
-	int status;
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child: status %#x",
-	              status);
+	child_finish(&l);
 	ck_assert_int_eq(query("x").holders, 1);
 	mmapc_free(mine);
 	ck_assert_int_eq(query("x").holders, -1);
-	for (int i = 0; i < 2; i++) {
-		close(l.go[i]);
-		close(l.done[i]);
-	}
 }
 END_TEST
 
@@ -360,12 +378,10 @@ static bool has_capability(pid_t pid, int cap)
  * the daemon's uid), waits for the restart, and re-publishes it on its next call; it then
  * lets the parent look at the tag and waits for it to finish. 0 if the tag came back with
  * this process as its one holder. */
-static int hold_through_restart(struct loser *l)
+static int hold_through_restart(struct child *l)
 {
 	char c;
 
-	close(l->go[1]);
-	close(l->done[0]);
 	if (setgroups(0, NULL) || setresgid(OTHER_UID, OTHER_UID, OTHER_UID) ||
 	    setresuid(OTHER_UID, OTHER_UID, OTHER_UID))
 		return 30;
@@ -387,18 +403,10 @@ static int hold_through_restart(struct loser *l)
 
 START_TEST(test_republish_without_cap_fowner)
 {
-	struct loser l;
+	struct child l;
 	char c;
-	int status;
 
-	ck_assert_int_eq(pipe2(l.go, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(l.done, O_CLOEXEC), 0);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(hold_through_restart(&l));
-	close(l.go[0]);
-	close(l.done[1]);
+	child_start(&l, hold_through_restart);
 	ck_assert_int_eq(read(l.done[0], &c, 1), 1);
 	daemon_kill(&d);
 	daemon_restart_with(&d, NULL, drop_fowner, NULL);
@@ -415,9 +423,7 @@ START_TEST(test_republish_without_cap_fowner)
 	ck_assert_int_eq(mmapc_getitem(seen, 7), 'u');
 	mmapc_free(seen);
 	ck_assert_int_eq(write(l.go[1], "x", 1), 1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child: status %#x",
-	              status);
+	child_finish(&l);
 
 	/* A memfd another user made (so owned by that user, not by root as the daemon runs):
 	 * the daemon cannot make it 0600. */
@@ -429,8 +435,6 @@ START_TEST(test_republish_without_cap_fowner)
 	raw_ping_on(sock, 2);
 	close(sock);
 	raw_after_bad_client(&d, base);
-	close(l.go[1]);
-	close(l.done[0]);
 }
 END_TEST
 

@@ -44,7 +44,7 @@ fuzz_obj = $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(1))
 FUZZ_REQUEST_OBJS = $(call fuzz_obj,fuzz/fuzz_request.c fuzz/request_seeds.c $(FUZZ_DAEMON_SRCS) $(FUZZ_WIRE_SRCS) \
 	$(FUZZ_STATE_SRCS))
 FUZZ_REPLY_OBJS = $(call fuzz_obj,fuzz/fuzz_reply.c $(FUZZ_WIRE_SRCS) $(FUZZ_STATE_SRCS))
-FUZZ_MAP_OBJS = $(call fuzz_obj,fuzz/fuzz_map.c fuzz/map_model.c $(FUZZ_LIB_SRCS) $(FUZZ_WIRE_SRCS))
+FUZZ_MAP_OBJS = $(call fuzz_obj,fuzz/fuzz_map.c fuzz/map_model.c fuzz/map_seeds.c $(FUZZ_LIB_SRCS) $(FUZZ_WIRE_SRCS))
 
 FUZZ_BINS = $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 

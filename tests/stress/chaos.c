@@ -349,10 +349,6 @@ static int make_persistent_tags(void)
 
 void scenario_chaos(const struct stress_opts *opts)
 {
-	static const char *const args[] = {
-	        "--max-tags",  "1000000", "--max-tags-per-user",  "1000000",
-	        "--max-bytes", "1T",      "--max-bytes-per-user", "1T",
-	        NULL};
 	struct sdaemon d;
 	struct mmapc_stats base, st;
 	int report_fd[2];
@@ -360,7 +356,7 @@ void scenario_chaos(const struct stress_opts *opts)
 
 	info("chaos: %d rounds of %d clients, killed over %d ms, seed %llu", opts->rounds,
 	     opts->clients, opts->window_ms, (unsigned long long)opts->seed);
-	if (sdaemon_start(&d, args, 0) < 0 || report_pipe(report_fd) < 0) {
+	if (sdaemon_start(&d, sdaemon_no_limits, 0) < 0 || report_pipe(report_fd) < 0) {
 		check(false, "chaos.start", "cannot start mmapd or make a pipe");
 		return;
 	}

@@ -386,6 +386,10 @@ static void exec_daemon(const struct sdaemon *d, const char *const *args)
 	_exit(127);
 }
 
+const char *const sdaemon_no_limits[] = {"--max-tags",  "1000000", "--max-tags-per-user",  "1000000",
+                                         "--max-bytes", "1T",      "--max-bytes-per-user", "1T",
+                                         NULL};
+
 int sdaemon_start(struct sdaemon *d, const char *const *args, int nofile)
 {
 	return sdaemon_start_flags(d, args, nofile, 0);

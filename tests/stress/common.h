@@ -77,6 +77,10 @@ struct sdaemon {
  * the daemon's clients in every baseline. */
 int sdaemon_start(struct sdaemon *d, const char *const *args, int nofile);
 
+/* Arguments that lift mmapd's tag and byte limits, for scenarios that measure everything but
+ * quotas (chaos, load). */
+extern const char *const sdaemon_no_limits[];
+
 /* sdaemon_start with enum sdaemon_flags. */
 int sdaemon_start_flags(struct sdaemon *d, const char *const *args, int nofile, unsigned flags);
 

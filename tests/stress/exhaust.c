@@ -158,6 +158,21 @@ void progress_free(struct progress *pr)
 		free(pr->w[i].p);
 }
 
+void exhaust_teardown(const char *scen, struct sdaemon *d, mmapc_map *shared, int report_fd[2],
+                      int stop_fd[2], struct progress *pr)
+{
+	mmapc_free(shared);
+	child_kill_all();
+	stress_deadline(scen, 0, NULL);
+	sdaemon_stop(d);
+	close(report_fd[0]);
+	close(report_fd[1]);
+	close(stop_fd[0]);
+	if (stop_fd[1] >= 0)
+		close(stop_fd[1]);
+	progress_free(pr);
+}
+
 /* Cumulative operations of every worker at time t (the last report at or before it). */
 static int64_t ops_at(const struct progress *pr, int64_t t)
 {

@@ -69,6 +69,12 @@ int64_t worker_errors(const struct progress *pr);
 
 void progress_free(struct progress *pr);
 
+/* The end of a worker scenario, on every path: frees shared (may be NULL), kills every child,
+ * disarms scen's deadline, stops the daemon, closes both pipes (stop_fd[1] may already be -1)
+ * and frees pr. */
+void exhaust_teardown(const char *scen, struct sdaemon *d, mmapc_map *shared, int report_fd[2],
+                      int stop_fd[2], struct progress *pr);
+
 /* A SOCK_SEQPACKET connection to path (non-blocking if asked): a descriptor or -errno. */
 int raw_connect(const char *path, bool nonblock);
 

@@ -373,14 +373,5 @@ void exhaust_never_reader(const struct stress_opts *opts, bool limited)
 	nr.fds_after = proc_fd_count_settled(d.pid);
 	nr_report(scen, opts, &nr, &pr, sdaemon_alive(&d) && !bad);
 out:
-	mmapc_free(shared);
-	child_kill_all();
-	stress_deadline(scen, 0, NULL);
-	sdaemon_stop(&d);
-	close(report_fd[0]);
-	close(report_fd[1]);
-	close(stop_fd[0]);
-	if (stop_fd[1] >= 0)
-		close(stop_fd[1]);
-	progress_free(&pr);
+	exhaust_teardown(scen, &d, shared, report_fd, stop_fd, &pr);
 }

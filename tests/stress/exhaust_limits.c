@@ -261,14 +261,5 @@ void exhaust_limit(const struct stress_opts *opts, bool by_fds)
 	lr.alive = lr.alive && sdaemon_alive(&d) && !victim_bad;
 	limit_report(scen, &lr, &pr);
 out:
-	mmapc_free(shared);
-	child_kill_all();
-	stress_deadline(scen, 0, NULL);
-	sdaemon_stop(&d);
-	close(report_fd[0]);
-	close(report_fd[1]);
-	close(stop_fd[0]);
-	if (stop_fd[1] >= 0)
-		close(stop_fd[1]);
-	progress_free(&pr);
+	exhaust_teardown(scen, &d, shared, report_fd, stop_fd, &pr);
 }

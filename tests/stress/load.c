@@ -264,10 +264,6 @@ static int run_clients(const struct stress_opts *opts, struct sdaemon *d, int re
 
 void scenario_load(const struct stress_opts *opts)
 {
-	static const char *const args[] = {
-	        "--max-tags",  "1000000", "--max-tags-per-user",  "1000000",
-	        "--max-bytes", "1T",      "--max-bytes-per-user", "1T",
-	        NULL};
 	struct sdaemon d;
 	struct mmapc_stats base, st;
 	struct load_result res = {0};
@@ -277,7 +273,7 @@ void scenario_load(const struct stress_opts *opts)
 
 	info("load: %d clients x %d operations, seed %llu", opts->clients, opts->ops,
 	     (unsigned long long)opts->seed);
-	if (sdaemon_start(&d, args, 0) < 0 || report_pipe(report_fd) < 0) {
+	if (sdaemon_start(&d, sdaemon_no_limits, 0) < 0 || report_pipe(report_fd) < 0) {
 		check(false, "load.start", "cannot start mmapd or make a pipe");
 		return;
 	}
